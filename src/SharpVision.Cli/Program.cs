@@ -1,6 +1,75 @@
+using SharpVision.Cli.Commands;
+
 namespace SharpVision.Cli;
 
+/// <summary>
+/// The <c>sharpvision</c> command. Each command lives in its own file under Commands/ and stays thin: it
+/// reads its arguments and calls the library. Errors are caught here: one clear line (the full trace with
+/// <c>--verbose</c>) and a non-zero exit code.
+/// </summary>
 public static class Program
 {
-    public static int Main(string[] args) => 0;
+    private static readonly Dictionary<string, Func<string[], int>> Commands = new(StringComparer.Ordinal)
+    {
+        ["train"] = TrainCommand.Run,
+        ["evaluate"] = EvaluateCommand.Run,
+        ["predict"] = PredictCommand.Run,
+        ["summary"] = SummaryCommand.Run,
+        ["demo"] = DemoCommand.Run,
+        ["datasets"] = DatasetsCommand.Run,
+        ["augment-preview"] = AugmentPreviewCommand.Run,
+    };
+
+    public static int Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        {
+            Console.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        if (args[0] == "--version")
+        {
+            Console.WriteLine(typeof(Program).Assembly.GetName().Version);
+            return 0;
+        }
+        bool verbose = args.Contains("--verbose");
+        if (!Commands.TryGetValue(args[0], out var command))
+        {
+            Console.Error.WriteLine($"error: command must be one of {string.Join(", ", Commands.Keys)}. Received: {args[0]}");
+            return 2;
+        }
+        try
+        {
+            return command(args[1..]);
+        }
+        catch (Exception e) when (e is SharpVisionException || e is IOException || e is UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            if (verbose) Console.Error.WriteLine(e);
+            return 1;
+        }
+        catch (Exception e) when (!verbose)
+        {
+            Console.Error.WriteLine($"error: {e.GetType().Name}: {e.Message} (run with --verbose for the full trace)");
+            return 1;
+        }
+    }
+
+    public const string Usage = """
+        sharpvision: train and run image models on libtorch, the Keras way.
+
+        Commands:
+          train DATA [--val DIR | --val-split F] [--layout folders|filenames|csv] [--model NAME|FILE.yaml]
+                [--img-size N] [--batch N] [--epochs N] [--lr F] [--optimizer NAME] [--augment K=V,...|FILE.yaml]
+                [--patience N] [--seed N] [--workers N] [--device D] [--out DIR]
+          evaluate MODEL DATA [--layout ...] [--json]
+          predict MODEL PATH... [--out preds.csv]
+          summary MODEL|ARCH [--img-size N] [--num-classes K]
+          datasets export digits --out DIR
+          augment-preview DATA --augment K=V,... [--out grid.png]
+          demo [--out DIR]
+
+        MODEL is a .svmodel file or a run folder (its weights/best.svmodel is used).
+        Add --verbose to any command for full error traces; --help for a command's options.
+        """;
 }

@@ -1,0 +1,87 @@
+namespace SharpVision.Runs;
+
+/// <summary>
+/// A training run's folder (<c>runs/train/expN</c> by default): args.yaml, classes.txt, weights/best and last,
+/// results.csv, curves.png. While a run writes it, the folder is locked (an OS file lock on <c>.lock</c>, so a
+/// killed run leaves no stale lock behind).
+/// </summary>
+public sealed class RunFolder : IDisposable
+{
+    private readonly FileStream _lock;
+
+    private RunFolder(string path, FileStream lockStream)
+    {
+        Path = path;
+        _lock = lockStream;
+    }
+
+    public string Path { get; }
+    public string WeightsDir => System.IO.Path.Combine(Path, "weights");
+    public string BestModel => System.IO.Path.Combine(WeightsDir, "best" + Weights.ModelFile.Extension);
+    public string LastModel => System.IO.Path.Combine(WeightsDir, "last" + Weights.ModelFile.Extension);
+    public string ResultsCsv => System.IO.Path.Combine(Path, "results.csv");
+    public string CurvesPng => System.IO.Path.Combine(Path, "curves.png");
+    public string ArgsYaml => System.IO.Path.Combine(Path, "args.yaml");
+    public string ClassesTxt => System.IO.Path.Combine(Path, "classes.txt");
+
+    /// <summary>The next free <c>root/expN</c> (exp, exp2, exp3, ... like Ultralytics).</summary>
+    public static string NextExperiment(string root)
+    {
+        for (int n = 1; ; n++)
+        {
+            string candidate = System.IO.Path.Combine(root, n == 1 ? "exp" : $"exp{n}");
+            if (!Directory.Exists(candidate) || !Directory.EnumerateFileSystemEntries(candidate).Any())
+                return candidate;
+        }
+    }
+
+    /// <summary>
+    /// Opens <paramref name="path"/> for writing. A non-empty folder is refused unless <paramref name="existOk"/>
+    /// or <paramref name="resume"/>; a folder locked by a live run is always refused.
+    /// </summary>
+    public static RunFolder Open(string path, bool existOk = false, bool resume = false)
+    {
+        string full = System.IO.Path.GetFullPath(path);
+        if (File.Exists(full))
+            throw new InvalidOptionException("--out", "a folder", $"{path} (a file)");
+        bool nonEmpty = Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any(e => System.IO.Path.GetFileName(e) != ".lock");
+        if (nonEmpty && !existOk && !resume)
+            throw new SharpVisionException($"--out {path} already holds a run. Pass --exist-ok to write into it anyway, --resume {path} to continue it, or choose another --out.");
+        Directory.CreateDirectory(full);
+        Directory.CreateDirectory(System.IO.Path.Combine(full, "weights"));
+        FileStream lockStream;
+        try
+        {
+            lockStream = new FileStream(System.IO.Path.Combine(full, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            throw new SharpVisionException($"--out {path} is in use by another training run (it holds {System.IO.Path.Combine(path, ".lock")}). Wait for it to finish or choose another --out.");
+        }
+        lockStream.SetLength(0);
+        var pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString());
+        lockStream.Write(pid);
+        lockStream.Flush();
+        return new RunFolder(full, lockStream);
+    }
+
+    /// <summary>The model file to use when a command is given a run folder: weights/best (else weights/last).</summary>
+    public static string ResolveModelPath(string modelOrRun)
+    {
+        if (!Directory.Exists(modelOrRun))
+            return modelOrRun;
+        string weights = System.IO.Path.Combine(modelOrRun, "weights");
+        foreach (string name in new[] { "best", "last" })
+        {
+            string candidate = System.IO.Path.Combine(weights, name + Weights.ModelFile.Extension);
+            if (File.Exists(candidate)) return candidate;
+        }
+        throw new ModelFileException($"{modelOrRun} is a folder but has no weights/best{Weights.ModelFile.Extension} or weights/last{Weights.ModelFile.Extension}.");
+    }
+
+    public void Dispose()
+    {
+        _lock.Dispose();
+        try { File.Delete(System.IO.Path.Combine(Path, ".lock")); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,121 @@
+using System.IO.Compression;
+using System.Text.Json;
+using SharpVision.Models;
+using TorchSharp;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace SharpVision.Weights;
+
+/// <summary>
+/// SharpVision's self-describing model file (<c>.svmodel</c>), shaped like Keras 3's <c>.keras</c>: a zip holding
+/// <c>config.json</c> (architecture, classes, preprocessing) and <c>model.safetensors</c> (weights, plus the
+/// preprocessing mean image when there is one). Loading parses JSON and raw tensors only: no code from the
+/// file is ever executed. Saving is atomic (temporary file, then rename).
+/// </summary>
+public static class ModelFile
+{
+    public const string Extension = ".svmodel";
+    private const string ConfigEntry = "config.json";
+    private const string WeightsEntry = "model.safetensors";
+    private const string MeanImageKey = "__preprocessing.mean_image";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
+
+    public static void Save(string path, nn.Module model, ModelConfig config) => AtomicFile.Write(path, tmp =>
+    {
+        using var zip = ZipFile.Open(tmp, ZipArchiveMode.Create);
+        var jsonConfig = config with { Preprocessing = config.Preprocessing with { MeanImage = null } };
+        using (var s = zip.CreateEntry(ConfigEntry).Open())
+            JsonSerializer.Serialize(s, jsonConfig, Json);
+
+        using var scope = NewDisposeScope();
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var (key, t) in model.state_dict())
+            tensors[key] = t.detach().cpu().contiguous();
+        if (config.Preprocessing.MeanImage is { } meanImage)
+            tensors[MeanImageKey] = tensor(meanImage);
+        using var w = zip.CreateEntry(WeightsEntry, CompressionLevel.NoCompression).Open();
+        Safetensors.SaveStateDict(w, tensors, leaveOpen: true);
+    });
+
+    /// <summary>Reads the config only (cheap: no weights).</summary>
+    public static ModelConfig ReadConfig(string path)
+    {
+        using var zip = OpenZip(path);
+        return ReadConfig(zip, path);
+    }
+
+    /// <summary>
+    /// Rebuilds the network with <paramref name="build"/> from the stored config and loads the weights strictly.
+    /// </summary>
+    public static (ModelConfig Config, ImageClassifier Model) Load(string path, Func<ModelConfig, ImageClassifier> build)
+    {
+        using var zip = OpenZip(path);
+        var config = ReadConfig(zip, path);
+        var entry = zip.GetEntry(WeightsEntry) ?? throw new ModelFileException($"{path}: no {WeightsEntry} inside; the file is not a complete SharpVision model.");
+        Dictionary<string, Tensor> tensors;
+        try
+        {
+            using var s = entry.Open();
+            using var buffer = new MemoryStream();
+            s.CopyTo(buffer);
+            buffer.Position = 0;
+            tensors = Safetensors.LoadStateDict(buffer, leaveOpen: false);
+        }
+        catch (Exception e) when (e is not ModelFileException)
+        {
+            throw new ModelFileException($"{path}: the weights are corrupt or truncated ({e.Message}).", e);
+        }
+        try
+        {
+            if (tensors.Remove(MeanImageKey, out var meanImage))
+            {
+                config = config with { Preprocessing = config.Preprocessing with { MeanImage = meanImage.data<float>().ToArray() } };
+                meanImage.Dispose();
+            }
+            var model = build(config);
+            StateDicts.LoadStrict(model, tensors, path);
+            return (config, model);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
+    private static ZipArchive OpenZip(string path)
+    {
+        if (!File.Exists(path))
+            throw new ModelFileException($"{path}: model file not found.");
+        try
+        {
+            return ZipFile.OpenRead(path);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ModelFileException($"{path}: not a SharpVision model file (expected a {Extension} zip; it is corrupt or truncated).", e);
+        }
+    }
+
+    private static ModelConfig ReadConfig(ZipArchive zip, string path)
+    {
+        var entry = zip.GetEntry(ConfigEntry) ?? throw new ModelFileException($"{path}: no {ConfigEntry} inside; the file is not a SharpVision model.");
+        try
+        {
+            using var s = entry.Open();
+            var config = JsonSerializer.Deserialize<ModelConfig>(s, Json) ?? throw new ModelFileException($"{path}: empty {ConfigEntry}.");
+            if (config.Format != ModelConfig.FormatName)
+                throw new ModelFileException($"{path}: format '{config.Format}' is not '{ModelConfig.FormatName}'.");
+            return config;
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFileException($"{path}: {ConfigEntry} is not valid ({e.Message}).", e);
+        }
+    }
+}
