@@ -139,9 +139,10 @@ public sealed class Trainer(TrainOptions options)
                     break;
             }
 
-            history.StopReason = StopReason;
             foreach (var cb in callbacks)
                 cb.OnTrainEnd(logs);
+            // After OnTrainEnd: EarlyStopping adds "restored the weights of epoch N" there.
+            history.StopReason = StopReason;
             return history;
         }
         catch (Exception error)
