@@ -1,0 +1,293 @@
+using System.Diagnostics;
+using SharpVision.Data;
+using SharpVision.Training.Callbacks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpVision.Training;
+
+/// <summary>
+/// The Keras fit loop, kept small: per epoch, train steps then validation, then callbacks. Everything optional
+/// (checkpoints, early stopping, schedules, CSV, progress) is a <see cref="Callback"/>. Callbacks reach the model,
+/// the optimizer, the learning rate and <see cref="StopTraining"/> through this object.
+/// </summary>
+/// <remarks>
+/// Epoch indices are 0-based in callback hooks (Keras), 1-based in <see cref="History.Epochs"/>, files and
+/// messages. Models return logits [B, K]: K = 1 trains with sigmoid + binary cross-entropy, K &gt;= 2 with softmax +
+/// categorical cross-entropy on integer labels.
+/// </remarks>
+public sealed class Trainer(TrainOptions options)
+{
+    private nn.Module<Tensor, Tensor>? _model;
+    private optim.Optimizer? _optimizer;
+
+    /// <summary>The settings of this trainer.</summary>
+    public TrainOptions Options { get; } = options ?? throw new ArgumentNullException(nameof(options));
+
+    /// <summary>Set by a callback to end training after the current step/epoch (Keras <c>stop_training</c>).</summary>
+    public bool StopTraining { get; set; }
+
+    /// <summary>A one-line explanation set by the callback that stopped training, shown to the user.</summary>
+    public string? StopReason { get; set; }
+
+    /// <summary>The model being trained.</summary>
+    public nn.Module<Tensor, Tensor> Model => _model ?? throw new InvalidOperationException("No model attached to the trainer.");
+
+    /// <summary>The optimizer in use.</summary>
+    public optim.Optimizer Optimizer => _optimizer ?? throw new InvalidOperationException("No optimizer attached to the trainer.");
+
+    /// <summary>Learning rate of the optimizer (all parameter groups).</summary>
+    public double LearningRate
+    {
+        get => OptimizerFactory.GetLearningRate(Optimizer);
+        set => OptimizerFactory.SetLearningRate(Optimizer, value);
+    }
+
+    /// <summary>0-based index of the epoch running (or last run).</summary>
+    public int CurrentEpoch { get; private set; }
+
+    /// <summary>Batches per epoch: <see cref="TrainOptions.StepsPerEpoch"/>, else what the previous epoch had.</summary>
+    public int? StepsPerEpoch { get; private set; }
+
+    /// <summary>Non-fatal problems reported by callbacks (a monitored metric missing, ...).</summary>
+    public event Action<string>? Warning;
+
+    internal void RaiseWarning(string message) => Warning?.Invoke(message);
+
+    /// <summary>
+    /// Attaches a model and optimizer without training, so callbacks can be driven by hand (tests, tools).
+    /// </summary>
+    public void Attach(nn.Module<Tensor, Tensor> model, optim.Optimizer? optimizer)
+    {
+        _model = model;
+        _optimizer = optimizer;
+    }
+
+    /// <summary>
+    /// Trains <paramref name="model"/> for epochs <see cref="TrainOptions.InitialEpoch"/> .. Epochs - 1.
+    /// </summary>
+    /// <param name="model">Returns logits [B, K]; moved to <see cref="TrainOptions.Device"/>.</param>
+    /// <param name="train">Training batches of one epoch, given its 0-based index (reshuffle per epoch). Each batch is disposed after use.</param>
+    /// <param name="validation">Validation batches (one pass per epoch), or null for no validation.</param>
+    /// <param name="callbacks">Called in order at each hook.</param>
+    /// <param name="optimizer">
+    /// An optimizer the caller owns (e.g. parameter groups with different rates); when null one is built from
+    /// <see cref="Options"/> over the parameters that require gradients, and disposed at the end.
+    /// </param>
+    /// <returns>Per-epoch logs.</returns>
+    public History Fit(nn.Module<Tensor, Tensor> model, Func<int, IEnumerable<Batch>> train,
+        Func<IEnumerable<Batch>>? validation, IReadOnlyList<Callback>? callbacks = null, optim.Optimizer? optimizer = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(train);
+        callbacks ??= [];
+        if (Options.Epochs < 1)
+            throw new InvalidOptionException("--epochs", "an integer >= 1", Options.Epochs.ToString());
+        if (Options.InitialEpoch < 0 || Options.InitialEpoch >= Options.Epochs)
+            throw new InvalidOptionException("--initial-epoch", $"an integer in [0, {Options.Epochs - 1}]", Options.InitialEpoch.ToString());
+
+        var device = Options.Device ?? CPU;
+        model.to(device);
+        bool ownsOptimizer = optimizer is null;
+        optimizer ??= OptimizerFactory.Create(Options.Optimizer, model.parameters().Where(p => p.requires_grad),
+            Options.LearningRate, Options.Momentum, Options.Nesterov, Options.WeightDecay);
+        Attach(model, optimizer);
+        StopTraining = false;
+        StopReason = null;
+        StepsPerEpoch = Options.StepsPerEpoch;
+
+        var history = new History();
+        Tensor? classWeights = null;
+        try
+        {
+            if (Options.ClassWeights is { } cw)
+            {
+                classWeights = tensor(cw).to(device);
+                classWeights.DetachFromDisposeScope();
+            }
+
+            foreach (var cb in callbacks)
+                cb.SetTrainer(this);
+            foreach (var cb in callbacks)
+                cb.OnTrainBegin();
+
+            Dictionary<string, double>? logs = null;
+            for (int epoch = Options.InitialEpoch; epoch < Options.Epochs; epoch++)
+            {
+                CurrentEpoch = epoch;
+                foreach (var cb in callbacks)
+                    cb.OnEpochBegin(epoch);
+
+                var clock = Stopwatch.StartNew();
+                logs = TrainEpoch(model, optimizer, train(epoch), classWeights, device, callbacks, epoch, out int skipped);
+                if (validation is not null)
+                {
+                    var val = Evaluate(model, validation(), device, Options.LabelSmoothing, Options.TopK);
+                    skipped += (int)val[LogNames.Skipped];
+                    foreach (var (key, value) in val)
+                        if (key != LogNames.Skipped)
+                            logs[LogNames.ValPrefix + key] = value;
+                }
+                logs[LogNames.LearningRate] = OptimizerFactory.GetLearningRate(optimizer);
+                logs[LogNames.Seconds] = clock.Elapsed.TotalSeconds;
+                logs[LogNames.Skipped] = skipped;
+
+                foreach (var cb in callbacks)
+                    cb.OnEpochEnd(epoch, logs);
+                history.Add(epoch + 1, logs);
+                if (StopTraining)
+                    break;
+            }
+
+            foreach (var cb in callbacks)
+                cb.OnTrainEnd(logs);
+            // After OnTrainEnd: EarlyStopping adds "restored the weights of epoch N" there.
+            history.StopReason = StopReason;
+            return history;
+        }
+        catch (Exception error)
+        {
+            foreach (var cb in callbacks)
+            {
+                try { cb.OnTrainAborted(error); }
+                catch (Exception) { /* the training error is the one to report */ }
+            }
+            throw;
+        }
+        finally
+        {
+            classWeights?.Dispose();
+            if (ownsOptimizer)
+            {
+                optimizer.Dispose();
+                _optimizer = null;
+            }
+        }
+    }
+
+    private Dictionary<string, double> TrainEpoch(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer,
+        IEnumerable<Batch> batches, Tensor? classWeights, Device device, IReadOnlyList<Callback> callbacks, int epoch,
+        out int skipped)
+    {
+        model.train();
+        var sums = new MetricSums(Options.TopK);
+        skipped = 0;
+        int step = 0;
+        foreach (var batch in batches)
+        {
+            using (batch)
+            {
+                skipped += batch.Skipped.Count;
+                if (batch.Size == 0)
+                    continue;
+                foreach (var cb in callbacks)
+                    cb.OnBatchBegin(step);
+
+                using (var scope = NewDisposeScope())
+                {
+                    var x = batch.Images.to(device);                                // [B, C, H, W]
+                    var y = batch.Labels.to(device);                                // [B]
+                    optimizer.zero_grad();
+                    var logits = model.call(x);                                     // [B, K]
+                    var loss = Losses.Classification(logits, y, Options.LabelSmoothing, classWeights);
+                    loss.backward();
+                    optimizer.step();
+                    sums.Add(loss.item<float>(), logits.detach(), y);
+                }
+
+                var batchLogs = sums.ToLogs();
+                batchLogs[LogNames.Images] = sums.Samples;
+                batchLogs[LogNames.Skipped] = skipped;
+                foreach (var cb in callbacks)
+                    cb.OnBatchEnd(step, batchLogs);
+                step++;
+            }
+            if (StopTraining)
+                break;
+        }
+        if (sums.Samples == 0)
+            throw new DatasetException($"Epoch {epoch + 1}: the training data produced no batch (empty dataset, or every image unreadable).");
+        if (!StopTraining)
+            StepsPerEpoch = step;
+        return sums.ToLogs();
+    }
+
+    /// <summary>
+    /// One pass over <paramref name="batches"/> in eval mode without gradients: loss (label smoothing applied, no
+    /// class weights, like Keras), accuracy, top-k accuracy when <paramref name="topK"/> &gt; 1, and
+    /// <c>skipped</c>. Names carry no <c>val_</c> prefix. Each batch is disposed.
+    /// </summary>
+    public static Dictionary<string, double> Evaluate(nn.Module<Tensor, Tensor> model, IEnumerable<Batch> batches,
+        Device? device = null, double labelSmoothing = 0, int topK = 0)
+    {
+        device ??= CPU;
+        bool wasTraining = model.training;
+        model.eval();
+        var sums = new MetricSums(topK);
+        int skipped = 0;
+        try
+        {
+            using var _ = no_grad();
+            foreach (var batch in batches)
+            {
+                using (batch)
+                {
+                    skipped += batch.Skipped.Count;
+                    if (batch.Size == 0)
+                        continue;
+                    using var scope = NewDisposeScope();
+                    var x = batch.Images.to(device);                                // [B, C, H, W]
+                    var y = batch.Labels.to(device);                                // [B]
+                    var logits = model.call(x);                                     // [B, K]
+                    var loss = Losses.Classification(logits, y, labelSmoothing);
+                    sums.Add(loss.item<float>(), logits, y);
+                }
+            }
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+        var logs = sums.ToLogs();
+        logs[LogNames.Skipped] = skipped;
+        return logs;
+    }
+
+    /// <summary>Running sums of one epoch as doubles, so no tensor outlives its step.</summary>
+    private sealed class MetricSums(int topK)
+    {
+        private double _lossSum;
+        private long _correct;
+        private long _topCorrect;
+        private bool _topApplies;
+
+        public long Samples { get; private set; }
+
+        public void Add(double batchLoss, Tensor logits, Tensor labels)
+        {
+            long b = labels.shape[0];
+            // Keras weights each batch's mean loss by its size, so the epoch loss is a per-sample mean.
+            _lossSum += batchLoss * b;
+            _correct += Metrics.CountCorrect(logits, labels);
+            if (topK > 1 && logits.shape[^1] > 1)
+            {
+                _topApplies = true;
+                _topCorrect += Metrics.CountTopK(logits, labels, topK);
+            }
+            Samples += b;
+        }
+
+        public Dictionary<string, double> ToLogs()
+        {
+            double n = Samples == 0 ? double.NaN : Samples;
+            var logs = new Dictionary<string, double>
+            {
+                [LogNames.Loss] = _lossSum / n,
+                [LogNames.Accuracy] = _correct / n,
+            };
+            if (_topApplies)
+                logs[LogNames.TopKAccuracy(topK)] = _topCorrect / n;
+            return logs;
+        }
+    }
+}
