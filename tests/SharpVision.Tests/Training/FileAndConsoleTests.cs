@@ -1,3 +1,4 @@
+using SharpVision.Weights;
 using SharpVision.Training;
 using SharpVision.Training.Callbacks;
 using Spectre.Console;

@@ -83,20 +83,4 @@ public class ModelFileTests : IDisposable
         var e = Assert.Throws<ModelFileException>(() => ModelFile.Load(path, c => new TinyClassifier(c.NumClasses)));
         Assert.Contains(path, e.Message);
     }
-
-    [Fact]
-    public void Failed_write_leaves_the_previous_file_intact()
-    {
-        string path = Path.Combine(_dir, "keep.txt");
-        File.WriteAllText(path, "old");
-
-        Assert.Throws<InvalidOperationException>(() => AtomicFile.Write(path, tmp =>
-        {
-            File.WriteAllText(tmp, "half");
-            throw new InvalidOperationException("killed");
-        }));
-
-        Assert.Equal("old", File.ReadAllText(path));
-        Assert.Single(Directory.GetFiles(_dir));
-    }
 }

@@ -1,3 +1,4 @@
+using SharpVision.Weights;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
