@@ -54,18 +54,20 @@ public class ImageGridTests
 
         using var probe = new PngProbe(png);
         Assert.Equal(4 * (112 + 8) + 8, probe.Width);
-        // Caption of tile 0 (wrong) is red: strong red pixels just under the first tile.
-        int redPixels = 0, captionTop = probe.Height / 3 - 30;
-        for (int y = 0; y < probe.Height / 3; y++)
+        // Caption of tile 0 (wrong) is red. Layout: title (~30 px), tile 0 image at y ~38..150 whose only red is
+        // the 14x14 marker at its top, caption just below it; rows from 60 to 175 see the caption only.
+        int redPixels = 0;
+        for (int y = 60; y < 175; y++)
             for (int x = 8; x < 120; x++)
             {
                 var c = probe[x, y];
                 if (c.Red > 150 && c.Green < 80 && c.Blue < 80) redPixels++;
             }
         Assert.True(redPixels > 30, $"red caption pixels: {redPixels}");
+        // Tile 1's caption (right) is dark, not red.
+        Assert.True(probe.DarkPixels(128, 150, 240, 175) > 30, "dark caption missing");
         Assert.True(probe.DarkPixels(0, 0, probe.Width, 30) > 100, "title text missing");
         Assert.True(probe.DistinctColours() > 50);
-        _ = captionTop;
     }
 
     [Fact]
