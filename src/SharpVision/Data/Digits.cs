@@ -92,15 +92,15 @@ public static class Digits
 
     private static byte[] EncodePng(byte[] values)
     {
-        using var bitmap = new SKBitmap(new SKImageInfo(Side, Side, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        for (int y = 0; y < Side; y++)
-            for (int x = 0; x < Side; x++)
-            {
-                // (v * 255 + 8) / 16 is round(v * 255 / 16) with halves rounded up; only v = 8 has a half (127.5 -> 128).
-                byte g = (byte)((values[y * Side + x] * 255 + MaxValue / 2) / MaxValue);
-                bitmap.SetPixel(x, y, new SKColor(g, g, g));
-            }
-        using var image = SKImage.FromBitmap(bitmap);
+        var rgba = new byte[Side * Side * 4];
+        for (int i = 0; i < values.Length; i++)
+        {
+            // (v * 255 + 8) / 16 is round(v * 255 / 16) with halves rounded up; only v = 8 has a half (127.5 -> 128).
+            byte g = (byte)((values[i] * 255 + MaxValue / 2) / MaxValue);
+            rgba[i * 4] = rgba[i * 4 + 1] = rgba[i * 4 + 2] = g;
+            rgba[i * 4 + 3] = 255;
+        }
+        using var image = SKImage.FromPixelCopy(new SKImageInfo(Side, Side, SKColorType.Rgba8888, SKAlphaType.Opaque), rgba);
         using var encoded = image.Encode(SKEncodedImageFormat.Png, 100);
         return encoded.ToArray();
     }
