@@ -31,7 +31,8 @@ namespace SharpVision.Data;
 /// <para>
 /// <b>Unreadable files.</b> A sample whose pipeline throws <see cref="ImageDecodeException"/> is left out:
 /// its batch is smaller and lists it in <see cref="Batch.Skipped"/>; a batch whose every sample failed is not
-/// yielded. Both are counted in <see cref="SkippedImages"/> and <see cref="DroppedBatches"/>. Any other
+/// yielded. Both are counted in <see cref="SkippedImages"/> and <see cref="DroppedBatches"/>. I/O errors
+/// (a file deleted or unreadable since the scan) are treated the same way. Any other
 /// exception from the pipeline is a bug and is rethrown on the enumerating thread.
 /// </para>
 /// </summary>
@@ -163,6 +164,11 @@ public sealed class DataLoader
         catch (ImageDecodeException e)
         {
             slot.Errors[position] = e;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A file deleted, locked or unreadable since the scan is an unusable image too, not a bug.
+            slot.Errors[position] = new ImageDecodeException(sample.Path, e.Message);
         }
     }
 

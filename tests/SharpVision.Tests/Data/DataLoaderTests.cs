@@ -158,6 +158,20 @@ public class DataLoaderTests
     }
 
     [Fact]
+    public void File_deleted_after_the_scan_is_skipped_like_a_corrupt_one()
+    {
+        using var dir = new TempDir();
+        var ds = MakeDataset(dir, 6);
+        File.Delete(ds.Samples[2].Path);
+        var loader = new DataLoader(ds, Pipeline, Raw, Options(workers: 2, batchSize: 3) with { Shuffle = false });
+
+        var batches = Take(loader, 0);
+
+        Assert.Equal([[0, 1], [3, 4, 5]], batches.Select(b => b.Ids));
+        Assert.Equal([ds.Samples[2].Path], batches[0].Skipped);
+    }
+
+    [Fact]
     public void Batch_whose_every_image_fails_is_dropped_and_counted()
     {
         using var dir = new TempDir();

@@ -178,3 +178,27 @@ public class CsvDatasetTests
         Assert.Contains("'emu' (1 image)", Assert.Single(ds.Warnings));
     }
 }
+
+public class DatasetLayoutsTests
+{
+    [Fact]
+    public void Unknown_layout_name_is_an_option_error_listing_the_choices()
+    {
+        var e = Assert.Throws<InvalidOptionException>(() => DatasetLayouts.Parse("folder"));
+        Assert.Equal("--layout must be one of folders, filenames, csv. Received: --layout=folder", e.Message);
+    }
+
+    [Fact]
+    public void Layout_is_detected_from_what_the_path_holds()
+    {
+        using var dir = new TempDir();
+        string csv = dir.Write("t.csv", "filename,label\n");
+        dir.Write("flat/cat.1.jpg");
+        dir.Write("tree/cat/1.jpg");
+
+        Assert.Equal(DatasetLayout.Csv, DatasetLayouts.Detect(csv));
+        Assert.Equal(DatasetLayout.Filenames, DatasetLayouts.Detect(Path.Combine(dir.Path, "flat")));
+        Assert.Equal(DatasetLayout.Folders, DatasetLayouts.Detect(Path.Combine(dir.Path, "tree")));
+        Assert.Equal(DatasetLayout.Folders, DatasetLayouts.Detect(Path.Combine(dir.Path, "missing")));
+    }
+}
