@@ -8,6 +8,15 @@ public sealed record ClassificationDataset(IReadOnlyList<ImageSample> Samples, I
 {
     public int Count => Samples.Count;
 
+    /// <summary>Where the samples came from (a folder or a CSV file), for messages; null when built in code.</summary>
+    public string? Source { get; init; }
+
+    /// <summary>
+    /// Problems found while reading that did not stop the read (files that did not match the label pattern,
+    /// CSV rows naming missing files, labels unknown to a given class list). One line each, ready to print.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>Number of samples per class, in class order.</summary>
     public int[] CountsPerClass()
     {
