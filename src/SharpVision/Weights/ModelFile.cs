@@ -50,6 +50,24 @@ public static class ModelFile
         return ReadConfig(zip, path);
     }
 
+    /// <summary>Loads a model file, rebuilding a registered architecture or the stored custom layer list.</summary>
+    public static (ModelConfig Config, ImageClassifier Model) Load(string path) => Load(path, Build);
+
+    /// <summary>The untrained network a config describes (registered name, or the custom YAML spec).</summary>
+    public static ImageClassifier Build(ModelConfig config)
+    {
+        var pre = config.Preprocessing;
+        if (config.Architecture == "custom")
+        {
+            if (config.Spec is null)
+                throw new ModelFileException("the model file's config says architecture 'custom' but holds no layer spec.");
+            return new SequentialModel(ModelYaml.Parse(config.Spec, "model file"), config.NumClasses, "custom", pre);
+        }
+        if (!ModelRegistry.Contains(config.Architecture))
+            throw new ModelFileException($"unknown architecture '{config.Architecture}' (known: {string.Join(", ", ModelRegistry.Names)}).");
+        return ModelRegistry.Create(config.Architecture, new ModelOptions(config.NumClasses, pre.Size, pre.Channels));
+    }
+
     /// <summary>
     /// Rebuilds the network with <paramref name="build"/> from the stored config and loads the weights strictly.
     /// </summary>
