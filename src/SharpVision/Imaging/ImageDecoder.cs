@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using System.Buffers;
 using SkiaSharp;
 
 namespace SharpVision.Imaging;
@@ -102,15 +102,30 @@ public static class ImageDecoder
         // Unpremultiplied RGBA with no colour space: Skia converts grey, palette, CMYK and 16-bit to 8-bit RGBA,
         // keeps colour values under transparent pixels (as PIL's convert('RGB') does) and applies no ICC profile.
         var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul, null);
-        byte[] rgba = new byte[info.BytesSize];
-        SKCodecResult result;
-        unsafe
+        // Pooled: a photo's RGBA buffer is large and short-lived; the codec writes every byte we read back.
+        byte[] rgba = ArrayPool<byte>.Shared.Rent(info.BytesSize);
+        try
         {
-            fixed (byte* dst = rgba)
+            SKCodecResult result;
+            unsafe
             {
-                result = codec.GetPixels(info, (IntPtr)dst, info.RowBytes, new SKCodecOptions(0));
+                fixed (byte* dst = rgba)
+                {
+                    result = codec.GetPixels(info, (IntPtr)dst, info.RowBytes, new SKCodecOptions(0));
+                }
             }
+            ThrowIfFailed(result, name);
+            var image = PackRgb(rgba, size.Width, size.Height);
+            return Orientation.Apply(image, origin);
         }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rgba);
+        }
+    }
+
+    private static void ThrowIfFailed(SKCodecResult result, string name)
+    {
         if (result != SKCodecResult.Success)
             throw new ImageDecodeException(name, result switch
             {
@@ -119,9 +134,6 @@ public static class ImageDecoder
                 SKCodecResult.InvalidConversion => "unsupported pixel format",
                 _ => $"cannot be decoded ({result})",
             });
-
-        var image = PackRgb(rgba, size.Width, size.Height);
-        return Orientation.Apply(image, origin);
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace SharpVision.Imaging;
 
 /// <summary>
@@ -32,59 +34,67 @@ public static class Resizer
         foreach (int r in vy.Index) needed[r] = true;
 
         // Horizontal pass: tmp[y, x, c] for every needed source row y, [srcH, dstW, 3] floats.
-        var tmp = new float[srcH * rowFloats];
+        // Pooled: the buffer is large (hundreds of KB for photos) and every needed row is overwritten before use.
+        float[] tmp = ArrayPool<float>.Shared.Rent(srcH * rowFloats);
         var result = new RgbImage(dstW, dstH);
-        fixed (byte* s0 = src.Pixels)
-        fixed (float* t0 = tmp)
-        fixed (int* hStart = hx.Start, hIdx = hx.Index)
-        fixed (float* hW = hx.Weight)
-        fixed (int* vStart = vy.Start, vIdx = vy.Index)
-        fixed (float* vW = vy.Weight)
-        fixed (byte* d0 = result.Pixels)
+        try
         {
-            for (int y = 0; y < srcH; y++)
+            fixed (byte* s0 = src.Pixels)
+            fixed (float* t0 = tmp)
+            fixed (int* hStart = hx.Start, hIdx = hx.Index)
+            fixed (float* hW = hx.Weight)
+            fixed (int* vStart = vy.Start, vIdx = vy.Index)
+            fixed (float* vW = vy.Weight)
+            fixed (byte* d0 = result.Pixels)
             {
-                if (!needed[y]) continue;
-                byte* srow = s0 + y * srcW * 3;
-                float* trow = t0 + y * rowFloats;
-                for (int x = 0; x < dstW; x++)
+                for (int y = 0; y < srcH; y++)
                 {
-                    float r = 0, g = 0, b = 0;
-                    for (int k = hStart[x], end = hStart[x + 1]; k < end; k++)
+                    if (!needed[y]) continue;
+                    byte* srow = s0 + y * srcW * 3;
+                    float* trow = t0 + y * rowFloats;
+                    for (int x = 0; x < dstW; x++)
                     {
-                        byte* p = srow + hIdx[k] * 3;
-                        float w = hW[k];
-                        r += p[0] * w;
-                        g += p[1] * w;
-                        b += p[2] * w;
+                        float r = 0, g = 0, b = 0;
+                        for (int k = hStart[x], end = hStart[x + 1]; k < end; k++)
+                        {
+                            byte* p = srow + hIdx[k] * 3;
+                            float w = hW[k];
+                            r += p[0] * w;
+                            g += p[1] * w;
+                            b += p[2] * w;
+                        }
+                        trow[x * 3] = r;
+                        trow[x * 3 + 1] = g;
+                        trow[x * 3 + 2] = b;
                     }
-                    trow[x * 3] = r;
-                    trow[x * 3 + 1] = g;
-                    trow[x * 3 + 2] = b;
                 }
-            }
 
-            // Vertical pass: accumulate weighted rows, then round and clamp (bicubic can overshoot 0..255).
-            var acc = new float[rowFloats];
-            fixed (float* a = acc)
-            {
-                for (int y = 0; y < dstH; y++)
+                // Vertical pass: accumulate weighted rows, then round and clamp (bicubic can overshoot 0..255).
+                var acc = new float[rowFloats];
+                fixed (float* a = acc)
                 {
-                    new Span<float>(a, rowFloats).Clear();
-                    for (int k = vStart[y], end = vStart[y + 1]; k < end; k++)
+                    for (int y = 0; y < dstH; y++)
                     {
-                        float* trow = t0 + vIdx[k] * rowFloats;
-                        float w = vW[k];
-                        for (int i = 0; i < rowFloats; i++) a[i] += trow[i] * w;
-                    }
-                    byte* drow = d0 + y * rowFloats;
-                    for (int i = 0; i < rowFloats; i++)
-                    {
-                        float v = a[i] + 0.5f;
-                        drow[i] = v <= 0f ? (byte)0 : v >= 255f ? (byte)255 : (byte)(int)v;
+                        new Span<float>(a, rowFloats).Clear();
+                        for (int k = vStart[y], end = vStart[y + 1]; k < end; k++)
+                        {
+                            float* trow = t0 + vIdx[k] * rowFloats;
+                            float w = vW[k];
+                            for (int i = 0; i < rowFloats; i++) a[i] += trow[i] * w;
+                        }
+                        byte* drow = d0 + y * rowFloats;
+                        for (int i = 0; i < rowFloats; i++)
+                        {
+                            float v = a[i] + 0.5f;
+                            drow[i] = v <= 0f ? (byte)0 : v >= 255f ? (byte)255 : (byte)(int)v;
+                        }
                     }
                 }
             }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(tmp);
         }
         return result;
     }
@@ -117,34 +127,34 @@ public static class Resizer
                         wts.Add(1f);
                         break;
                     case Interpolation.Bilinear:
-                    {
-                        double x = (i + 0.5) * scale - 0.5;
-                        int x0 = (int)Math.Floor(x);
-                        double f = x - x0;
-                        Add(idx, wts, Clamp(x0, srcN), 1 - f);
-                        Add(idx, wts, Clamp(x0 + 1, srcN), f);
-                        break;
-                    }
-                    case Interpolation.Bicubic:
-                    {
-                        double x = (i + 0.5) * scale - 0.5;
-                        int x0 = (int)Math.Floor(x);
-                        double f = x - x0;
-                        for (int t = -1; t <= 2; t++)
-                            Add(idx, wts, Clamp(x0 + t, srcN), Cubic(t - f));
-                        break;
-                    }
-                    default: // Area, shrinking: each source pixel weighs by how much of it the output pixel covers.
-                    {
-                        double lo = i * scale, hi = (i + 1) * scale;
-                        int first = (int)Math.Floor(lo), last = Math.Min((int)Math.Ceiling(hi), srcN);
-                        for (int s = first; s < last; s++)
                         {
-                            double cover = Math.Min(hi, s + 1) - Math.Max(lo, s);
-                            if (cover > 1e-12) Add(idx, wts, s, cover / scale);
+                            double x = (i + 0.5) * scale - 0.5;
+                            int x0 = (int)Math.Floor(x);
+                            double f = x - x0;
+                            Add(idx, wts, Clamp(x0, srcN), 1 - f);
+                            Add(idx, wts, Clamp(x0 + 1, srcN), f);
+                            break;
                         }
-                        break;
-                    }
+                    case Interpolation.Bicubic:
+                        {
+                            double x = (i + 0.5) * scale - 0.5;
+                            int x0 = (int)Math.Floor(x);
+                            double f = x - x0;
+                            for (int t = -1; t <= 2; t++)
+                                Add(idx, wts, Clamp(x0 + t, srcN), Cubic(t - f));
+                            break;
+                        }
+                    default: // Area, shrinking: each source pixel weighs by how much of it the output pixel covers.
+                        {
+                            double lo = i * scale, hi = (i + 1) * scale;
+                            int first = (int)Math.Floor(lo), last = Math.Min((int)Math.Ceiling(hi), srcN);
+                            for (int s = first; s < last; s++)
+                            {
+                                double cover = Math.Min(hi, s + 1) - Math.Max(lo, s);
+                                if (cover > 1e-12) Add(idx, wts, s, cover / scale);
+                            }
+                            break;
+                        }
                 }
             }
             starts[dstN] = idx.Count;

@@ -105,6 +105,22 @@ public class ImageDecoderTests
     }
 
     [Fact]
+    public void Cmyk_jpeg_becomes_rgb()
+    {
+        // Given inverted (Adobe) CMYK samples C'=200 M'=100 Y'=50 K'=255 (no black) and K'=128 (half black);
+        // RGB = C' * K' / 255, as PIL and Skia both convert
+        byte[] noBlack = TestImages.CmykJpeg(200, 100, 50, 255);
+        byte[] halfBlack = TestImages.CmykJpeg(200, 100, 50, 128);
+
+        RgbImage a = ImageDecoder.Decode(noBlack, "cmyk.jpg");
+        RgbImage b = ImageDecoder.Decode(halfBlack, "cmyk2.jpg");
+
+        Assert.Equal((8, 8), (a.Width, a.Height));
+        Assert.Equal(((byte)200, (byte)100, (byte)50), a[3, 3], new NearColour(2));
+        Assert.Equal(((byte)100, (byte)50, (byte)25), b[3, 3], new NearColour(2));
+    }
+
+    [Fact]
     public void Alpha_is_dropped_keeping_unpremultiplied_colours_like_pil_convert_rgb()
     {
         // Given RGBA pixels, one fully transparent and one half transparent

@@ -156,4 +156,48 @@ internal static class TestImages
         byte[] segment = [0xFF, 0xE1, (byte)(len >> 8), (byte)len, .. payload];
         return [.. jpeg.AsSpan(0, 2), .. segment, .. jpeg.AsSpan(2)];
     }
+
+    /// <summary>
+    /// A baseline 8x8 JPEG of one flat CMYK colour, stored inverted as Adobe/Photoshop writes it (APP14
+    /// transform 0). Flat blocks have only a DC coefficient, so the entropy coding is tiny: a DC table with
+    /// 4-bit codes for categories 0..11 and an AC table holding only end-of-block ("0").
+    /// </summary>
+    public static byte[] CmykJpeg(byte c, byte m, byte y, byte k)
+    {
+        var o = new List<byte> { 0xFF, 0xD8 };
+        o.AddRange([0xFF, 0xEE, 0, 14, (byte)'A', (byte)'d', (byte)'o', (byte)'b', (byte)'e', 0, 100, 0, 0, 0, 0, 0]);
+        o.AddRange([0xFF, 0xDB, 0, 67, 0]);
+        o.AddRange(Enumerable.Repeat((byte)1, 64)); // quantisation 1 everywhere
+        o.AddRange([0xFF, 0xC0, 0, 20, 8, 0, 8, 0, 8, 4]);
+        for (byte id = 1; id <= 4; id++) o.AddRange([id, 0x11, 0]);
+        var dcCounts = new byte[16];
+        dcCounts[3] = 12; // twelve codes of length 4: category s has code s
+        o.AddRange([0xFF, 0xC4, 0, 3 + 16 + 12, 0x00, .. dcCounts, .. Enumerable.Range(0, 12).Select(i => (byte)i)]);
+        var acCounts = new byte[16];
+        acCounts[0] = 1; // one code of length 1: "0" = end of block
+        o.AddRange([0xFF, 0xC4, 0, 3 + 16 + 1, 0x10, .. acCounts, 0x00]);
+        o.AddRange([0xFF, 0xDA, 0, 14, 4, 1, 0x00, 2, 0x00, 3, 0x00, 4, 0x00, 0, 63, 0]);
+
+        var bits = new List<bool>();
+        void Put(int value, int count) { for (int i = count - 1; i >= 0; i--) bits.Add(((value >> i) & 1) != 0); }
+        foreach (byte v in new[] { c, m, y, k })
+        {
+            int dc = 8 * (v - 128); // DC of a flat block: sum of (v - 128) over 64 samples / 8
+            int mag = Math.Abs(dc), cat = 0;
+            while ((1 << cat) <= mag) cat++;
+            Put(cat, 4);
+            if (cat > 0) Put(dc >= 0 ? dc : dc + (1 << cat) - 1, cat);
+            Put(0, 1); // end of block
+        }
+        while (bits.Count % 8 != 0) bits.Add(true);
+        for (int i = 0; i < bits.Count; i += 8)
+        {
+            int b = 0;
+            for (int j = 0; j < 8; j++) b = (b << 1) | (bits[i + j] ? 1 : 0);
+            o.Add((byte)b);
+            if (b == 0xFF) o.Add(0); // byte stuffing
+        }
+        o.AddRange([0xFF, 0xD9]);
+        return o.ToArray();
+    }
 }
