@@ -186,6 +186,29 @@ public class ImageDecoderTests
     }
 
     [Fact]
+    public void A_directory_is_reported_as_not_a_file()
+    {
+        string dir = TempFile("folder.png");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode(dir));
+            Assert.Equal("is a directory, not an image file", e.Reason);
+        }
+        finally { Directory.Delete(dir); }
+    }
+
+    [Fact]
+    public void A_cut_header_of_a_known_format_is_corrupt_not_unrecognised()
+    {
+        byte[] png = ImageEncoder.EncodePng(TestImages.Gradient(4, 4));
+
+        var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode(png[..12], "head.png"));
+
+        Assert.StartsWith("truncated or corrupt image data", e.Reason);
+    }
+
+    [Fact]
     public void Text_is_not_an_image()
     {
         var e = Assert.Throws<ImageDecodeException>(() => ImageDecoder.Decode("hello, world\n"u8.ToArray(), "notes.jpg"));
