@@ -1,0 +1,41 @@
+using SkiaSharp;
+
+namespace SharpVision.Imaging;
+
+/// <summary>Writes <see cref="RgbImage"/>s as PNG or JPEG files with SkiaSharp.</summary>
+public static class ImageEncoder
+{
+    /// <summary>Lossless PNG bytes of the image.</summary>
+    public static byte[] EncodePng(RgbImage image) => Encode(image, SKEncodedImageFormat.Png, 100);
+
+    /// <summary>JPEG bytes of the image at <paramref name="quality"/> (1..100).</summary>
+    public static byte[] EncodeJpeg(RgbImage image, int quality = 95)
+    {
+        if (quality is < 1 or > 100)
+            throw new InvalidOptionException("--jpeg-quality", "an integer from 1 to 100", quality.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return Encode(image, SKEncodedImageFormat.Jpeg, quality);
+    }
+
+    /// <summary>Saves the image as PNG at <paramref name="path"/>, creating the folder if needed.</summary>
+    public static void SavePng(RgbImage image, string path) => Write(path, EncodePng(image));
+
+    /// <summary>Saves the image as JPEG at <paramref name="path"/>, creating the folder if needed.</summary>
+    public static void SaveJpeg(RgbImage image, string path, int quality = 95) => Write(path, EncodeJpeg(image, quality));
+
+    private static byte[] Encode(RgbImage image, SKEncodedImageFormat format, int quality)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        using SKBitmap bitmap = SkiaConvert.ToBitmap(image);
+        using SKData? data = bitmap.Encode(format, quality);
+        if (data is null)
+            throw new SharpVisionException($"SkiaSharp could not encode a {image.Width}x{image.Height} image as {format}");
+        return data.ToArray();
+    }
+
+    private static void Write(string path, byte[] bytes)
+    {
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        File.WriteAllBytes(path, bytes);
+    }
+}
