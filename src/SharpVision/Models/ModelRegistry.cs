@@ -1,0 +1,90 @@
+namespace SharpVision.Models;
+
+/// <summary>What a factory needs to build a network.</summary>
+/// <param name="NumClasses">Head outputs: 1 = binary (sigmoid), more = softmax.</param>
+/// <param name="ImageSize">Square input side in pixels; 0 or less means the model's default.</param>
+/// <param name="Channels">Input channels: 3 (RGB) or 1 (grayscale).</param>
+public sealed record ModelOptions(int NumClasses, int ImageSize, int Channels = 3);
+
+/// <summary>
+/// Built-in networks by name (smallcnn, minicnn, vgg16, resnet18, resnet34, resnet50). A name ending in
+/// .yaml/.yml is read as a <see cref="ModelYaml"/> definition instead.
+/// </summary>
+public static class ModelRegistry
+{
+    private sealed record Entry(int DefaultImageSize, Func<ModelOptions, ImageClassifier> Factory);
+
+    private static readonly object Gate = new();
+    private static readonly Dictionary<string, Entry> Entries = new(StringComparer.Ordinal);
+
+    static ModelRegistry()
+    {
+        Register(SmallCnn.Name, SmallCnn.DefaultImageSize, o => SmallCnn.Create(o.NumClasses, o.ImageSize, o.Channels));
+        Register(MiniCnn.Name, MiniCnn.DefaultImageSize, o => MiniCnn.Create(o.NumClasses, o.ImageSize, o.Channels));
+        Register("vgg16", 224, o => Vgg.Vgg16(o.NumClasses, o.Channels, o.ImageSize));
+        Register("resnet18", 224, o => ResNet.ResNet18(o.NumClasses, o.Channels, o.ImageSize));
+        Register("resnet34", 224, o => ResNet.ResNet34(o.NumClasses, o.Channels, o.ImageSize));
+        Register("resnet50", 224, o => ResNet.ResNet50(o.NumClasses, o.Channels, o.ImageSize));
+    }
+
+    /// <summary>Registered names, sorted.</summary>
+    public static IReadOnlyList<string> Names
+    {
+        get { lock (Gate) return Entries.Keys.Order(StringComparer.Ordinal).ToList(); }
+    }
+
+    /// <summary>Adds a network; the factory receives options whose ImageSize is already resolved (never 0).</summary>
+    /// <exception cref="InvalidOperationException">The name is already registered.</exception>
+    public static void Register(string name, int defaultImageSize, Func<ModelOptions, ImageClassifier> factory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(factory);
+        ArgumentOutOfRangeException.ThrowIfLessThan(defaultImageSize, 1);
+        lock (Gate)
+        {
+            if (!Entries.TryAdd(name, new Entry(defaultImageSize, factory)))
+                throw new InvalidOperationException($"a model named '{name}' is already registered");
+        }
+    }
+
+    /// <summary>True for a registered name.</summary>
+    public static bool Contains(string name) { lock (Gate) return Entries.ContainsKey(name); }
+
+    /// <summary>True when <paramref name="name"/> is a YAML definition path rather than a registered name.</summary>
+    public static bool IsDefinitionFile(string name) =>
+        name.EndsWith(".yaml", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".yml", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Default input side of a registered model, or of a YAML definition (its input.size).</summary>
+    public static int DefaultImageSize(string name)
+    {
+        if (IsDefinitionFile(name)) return ModelYaml.Load(name).InputSize;
+        return Lookup(name).DefaultImageSize;
+    }
+
+    /// <summary>
+    /// Builds <paramref name="name"/> (a registered name or a .yaml/.yml definition file) for the options.
+    /// </summary>
+    /// <exception cref="InvalidOptionException">Unknown name: "--model must be one of ... or a .yaml file".</exception>
+    /// <exception cref="ModelDefinitionException">A YAML definition that cannot be built.</exception>
+    public static ImageClassifier Create(string name, ModelOptions options)
+    {
+        if (IsDefinitionFile(name))
+        {
+            var spec = ModelYaml.Load(name);
+            if (options.ImageSize > 0) spec = spec with { InputSize = options.ImageSize };
+            spec = spec with { Channels = options.Channels };
+            return new SequentialModel(spec, options.NumClasses);
+        }
+        var entry = Lookup(name);
+        return entry.Factory(options.ImageSize > 0 ? options : options with { ImageSize = entry.DefaultImageSize });
+    }
+
+    private static Entry Lookup(string name)
+    {
+        lock (Gate)
+        {
+            if (Entries.TryGetValue(name, out var e)) return e;
+        }
+        throw new InvalidOptionException("--model", $"one of {string.Join(", ", Names)} or a .yaml file", name);
+    }
+}
