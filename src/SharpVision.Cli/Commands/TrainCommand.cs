@@ -1,6 +1,101 @@
+using SharpVision.Cli.Recipes;
+using SharpVision.Data;
+using SharpVision.Training;
+
 namespace SharpVision.Cli.Commands;
 
+/// <summary><c>sharpvision train DATA ...</c>: reads the options into <see cref="TrainSettings"/> and runs the recipe.</summary>
 public static class TrainCommand
 {
-    public static int Run(string[] args) => throw new SharpVisionException("Train is being built");
+    public const string Help = """
+        sharpvision train DATA [options]
+          DATA                      folder per class, folder of label.N.jpg files, or a CSV (filename,label)
+          --layout auto|folders|filenames|csv   how DATA is organised (default auto: detected)
+          --label-pattern REGEX     filenames layout: regex with one group giving the label
+          --val DIR | --val-split F validation set, or a stratified fraction of DATA (default 0.2)
+          --model NAME|FILE.yaml    smallcnn (default), minicnn, vgg16, resnet18, resnet34, resnet50, or a layer file
+          --img-size N              input side (default: the model's)
+          --labels auto|binary|categorical  (auto: binary for 2 classes)
+          --batch N (32)  --epochs N (10)  --lr F (0.001)  --optimizer sgd|adam|adamw|rmsprop (adam)
+          --momentum F  --nesterov  --weight-decay F  --label-smoothing F  --class-weight none|balanced
+          --augment K=V,...|FILE.yaml   Keras ImageDataGenerator names, e.g. rotation_range=40,zoom_range=0.2,horizontal_flip=true
+          --schedule none|step|cosine|onecycle   --monitor val_loss   --patience N (EarlyStopping)
+          --reduce-lr-patience N  --reduce-lr-factor F (ReduceLROnPlateau)   --top-k K
+          --seed N (0)  --workers N  --steps-per-epoch N  --device auto|cpu|cuda|cuda:N  --max-pixels N
+          --out DIR (runs/train/expN)  --exist-ok
+        """;
+
+    public static int Run(string[] argv)
+    {
+        var a = new Arguments("train", argv, "--exist-ok", "--nesterov");
+        if (a.Help) { Console.WriteLine(Help); return 0; }
+        var s = Read(a);
+        a.Finish();
+        var result = ClassificationRecipe.Train(s, Console.Out);
+        PrintOutcome(result);
+        return 0;
+    }
+
+    public static TrainSettings Read(Arguments a)
+    {
+        string data = a.Positional("DATA");
+        if (!File.Exists(data) && !Directory.Exists(data))
+            throw new DatasetException($"DATA {data} does not exist (expected a folder or a CSV file).");
+        string? val = a.ExistingPath("--val");
+        double? split = a.DoubleOrNull("--val-split", 0, 0.99);
+        if (val is not null && split is not null)
+            throw new InvalidOptionException("--val-split", "left out when --val is given", split.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        string model = a.String("--model", "smallcnn");
+        if (Models.ModelRegistry.IsDefinitionFile(model) && !File.Exists(model))
+            throw new InvalidOptionException("--model", "a registered name or an existing .yaml file", $"{model} (not found)");
+        if (!Models.ModelRegistry.IsDefinitionFile(model) && !Models.ModelRegistry.Contains(model))
+            throw new InvalidOptionException("--model", "one of " + string.Join(", ", Models.ModelRegistry.Names) + " or a .yaml file", model);
+        return new TrainSettings
+        {
+            Data = data,
+            Val = val,
+            ValSplit = val is null ? split ?? 0.2 : null,
+            Layout = a.Choice("--layout", "auto", "auto", "folders", "filenames", "csv"),
+            LabelPattern = a.String("--label-pattern"),
+            FilenameColumn = a.String("--filename-column", "filename"),
+            LabelColumn = a.String("--label-column", "label"),
+            Model = model,
+            ImgSize = a.Int("--img-size", 0, min: 8, max: 4096),
+            Labels = a.Choice("--labels", "auto", "auto", "binary", "categorical"),
+            Batch = a.Int("--batch", 32, min: 1),
+            Epochs = a.Int("--epochs", 10, min: 1),
+            Lr = a.Double("--lr", 1e-3, min: 1e-12, max: 10),
+            Optimizer = a.Choice("--optimizer", "adam", [.. OptimizerFactory.Names]),
+            Momentum = a.Double("--momentum", 0, 0, 1),
+            Nesterov = a.Flag("--nesterov"),
+            WeightDecay = a.Double("--weight-decay", 0, 0, 1),
+            LabelSmoothing = a.Double("--label-smoothing", 0, 0, 0.99),
+            ClassWeight = a.Choice("--class-weight", "none", "none", "balanced"),
+            Augment = a.String("--augment"),
+            Schedule = a.Choice("--schedule", "none", "none", "step", "cosine", "onecycle"),
+            Monitor = a.Choice("--monitor", "val_loss", "val_loss", "val_accuracy", "loss", "accuracy"),
+            Patience = a.IntOrNull("--patience", min: 0),
+            ReduceLrPatience = a.IntOrNull("--reduce-lr-patience", min: 0),
+            ReduceLrFactor = a.Double("--reduce-lr-factor", 0.1, 1e-6, 0.999999),
+            TopK = a.Int("--top-k", 0, min: 0),
+            Seed = a.Int("--seed", 0),
+            Workers = a.IntOrNull("--workers", min: 0, max: 64),
+            StepsPerEpoch = a.IntOrNull("--steps-per-epoch", min: 1),
+            Device = a.String("--device", "auto"),
+            Out = a.String("--out"),
+            ExistOk = a.Flag("--exist-ok"),
+            MaxPixels = a.Int("--max-pixels", (int)Imaging.DecodeOptions.DefaultMaxPixels, min: 1),
+        };
+    }
+
+    internal static void PrintOutcome(TrainResult r)
+    {
+        var h = r.History;
+        if (h.Count == 0) return;
+        var last = h.Logs[^1];
+        string metric = last.ContainsKey("val_accuracy") ? "val_accuracy" : "accuracy";
+        var values = h.Get(metric);
+        int bestIndex = Array.IndexOf(values, values.Max());
+        Console.WriteLine($"Best {metric} {values[bestIndex]:0.0000} at epoch {h.Epochs[bestIndex]}; results in {r.RunDir}");
+    }
 }

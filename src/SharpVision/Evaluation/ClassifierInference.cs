@@ -1,0 +1,72 @@
+using SharpVision.Data;
+using SharpVision.Imaging;
+using SharpVision.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpVision.Evaluation;
+
+/// <summary>Per-image outputs of a classifier over a data set, with the files that could not be read.</summary>
+/// <param name="Samples">The samples that were read, in data set order.</param>
+/// <param name="Probabilities">[N][K] class probabilities (K = number of classes; a binary model gives [1-p, p]).</param>
+/// <param name="Losses">Per-sample loss (cross-entropy on the true label).</param>
+/// <param name="Skipped">Unreadable files with the reason.</param>
+public sealed record InferenceResult(
+    IReadOnlyList<ImageSample> Samples,
+    float[][] Probabilities,
+    double[] Losses,
+    IReadOnlyList<ImageDecodeException> Skipped)
+{
+    public int[] Predicted => Probabilities.Select(ArgMax).ToArray();
+    public int[] Actual => Samples.Select(s => s.Label).ToArray();
+
+    private static int ArgMax(float[] p)
+    {
+        int best = 0;
+        for (int i = 1; i < p.Length; i++) if (p[i] > p[best]) best = i;
+        return best;
+    }
+}
+
+/// <summary>Runs a classifier over images (evaluate, predict): eval mode, no gradients, one dispose scope per batch.</summary>
+public static class ClassifierInference
+{
+    public static InferenceResult Run(ImageClassifier model, Preprocessing preprocessing, ClassificationDataset data,
+        int batchSize, Device device, int workers, DecodeOptions? decode = null)
+    {
+        model.eval();
+        model.to(device);
+        // The loader reports unreadable files per batch; samples come out in order without shuffling, so the
+        // ones that were read are the data set minus the skipped paths.
+        var loader = new DataLoader(data, ImagePipeline.Create(preprocessing, null, decode), preprocessing,
+            new DataLoaderOptions { BatchSize = batchSize, Shuffle = false, Workers = workers });
+        var probabilities = new List<float[]>(data.Count);
+        var losses = new List<double>(data.Count);
+        var skipped = new List<ImageDecodeException>();
+        using (no_grad())
+        {
+            foreach (var batch in loader.Epoch(0))
+            {
+                using var scope = NewDisposeScope();
+                using (batch)
+                {
+                    skipped.AddRange(batch.Skipped);
+                    var logits = model.call(batch.Images.to(device)); // [B, K] or [B, 1]
+                    var probs = logits.shape[1] == 1
+                        ? cat([1 - sigmoid(logits), sigmoid(logits)], 1)
+                        : softmax(logits, 1); // [B, K]
+                    var labels = batch.Labels.to(device);
+                    var picked = probs.gather(1, labels.unsqueeze(1)).squeeze(1).clamp_min(1e-7f);
+                    var nll = -picked.log();
+                    float[] flat = probs.cpu().data<float>().ToArray();
+                    int k = (int)probs.shape[1];
+                    for (int i = 0; i < batch.Size; i++) probabilities.Add(flat.AsSpan(i * k, k).ToArray());
+                    losses.AddRange(nll.cpu().data<float>().ToArray().Select(v => (double)v));
+                }
+            }
+        }
+        var skippedPaths = skipped.Select(e => e.Path).ToHashSet();
+        var read = data.Samples.Where(s => !skippedPaths.Contains(s.Path)).ToList();
+        return new InferenceResult(read, probabilities.ToArray(), losses.ToArray(), skipped);
+    }
+}
