@@ -30,8 +30,6 @@ public static class ClassificationRecipe
 
         // Files -> dataset (+ validation).
         var (train, val) = LoadData(s, log);
-        var trainReport = DatasetScan.Scan(train);
-        foreach (var line in trainReport.Lines()) log.WriteLine(line);
         if (val is not null)
             log.WriteLine($"Validation: {val.Count} images" + (s.Val is null ? $" (stratified {s.ValSplit:0.##} of the data, seed {s.Seed})" : $" from {s.Val}"));
 
@@ -114,9 +112,8 @@ public static class ClassificationRecipe
         var trainer = new Trainer(options);
         trainer.Warning += w => log.WriteLine($"warning: {w}");
         var history = trainer.Fit(model, trainLoader.Epoch, valLoader is null ? null : () => valLoader.Epoch(0), callbacks);
-        if (trainLoader.SkippedImages > 0)
-            log.WriteLine($"Skipped {trainLoader.SkippedImages} unreadable image(s) during training: " +
-                          string.Join("; ", trainLoader.SkippedPaths.Take(5)) + (trainLoader.SkippedPaths.Count > 5 ? " ..." : ""));
+        ReportSkipped("training", trainLoader, log);
+        if (valLoader is not null) ReportSkipped("validation", valLoader, log);
         if (history.StopReason is { } reason) log.WriteLine(reason);
         model.Dispose();
         return new TrainResult(run.Path, history, config, history.StopReason);
@@ -127,6 +124,7 @@ public static class ClassificationRecipe
         var layout = s.Layout == "auto" ? DatasetLayouts.Detect(s.Data) : DatasetLayouts.Parse(s.Layout);
         var all = DatasetLayouts.Load(layout, s.Data, s.LabelPattern, s.FilenameColumn, s.LabelColumn);
         foreach (var w in all.Warnings) log.WriteLine($"warning: {w}");
+        foreach (var line in DatasetScan.Scan(all).Lines()) log.WriteLine(line);
         if (s.Val is not null)
         {
             var valLayout = s.Layout == "auto" ? DatasetLayouts.Detect(s.Val) : layout;
@@ -136,6 +134,15 @@ public static class ClassificationRecipe
         }
         if (s.ValSplit is null or 0) return (all, null);
         return DatasetSplit.Stratified(all, s.ValSplit.Value, s.Seed);
+    }
+
+    private static void ReportSkipped(string what, DataLoader loader, TextWriter log)
+    {
+        var files = loader.SkippedFiles;
+        if (files.Count == 0) return;
+        log.WriteLine($"{files.Count} unreadable {what} image(s) were skipped ({loader.SkippedImages} skips over all epochs):");
+        foreach (var (path, reason) in files.Take(20)) log.WriteLine($"  {path}: {reason}");
+        if (files.Count > 20) log.WriteLine($"  ... and {files.Count - 20} more");
     }
 
     private static long CountParameters(torch.nn.Module model) => model.parameters().Sum(p => p.numel());

@@ -41,7 +41,7 @@ public sealed class DataLoader
     private readonly Func<string, Random, RgbImage> _pipeline;
     private readonly int _sampleFloats;
     private readonly object _totalsLock = new();
-    private readonly SortedSet<string> _skippedPaths = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, string> _skippedFiles = new(StringComparer.Ordinal);
     private int _skippedImages, _droppedBatches, _activeWorkers;
 
     /// <summary>Creates a loader; nothing is read until an epoch is enumerated.</summary>
@@ -86,7 +86,13 @@ public sealed class DataLoader
     public int DroppedBatches { get { lock (_totalsLock) return _droppedBatches; } }
 
     /// <summary>The distinct files that failed so far, sorted.</summary>
-    public IReadOnlyList<string> SkippedPaths { get { lock (_totalsLock) return _skippedPaths.ToList(); } }
+    public IReadOnlyList<string> SkippedPaths { get { lock (_totalsLock) return _skippedFiles.Keys.ToList(); } }
+
+    /// <summary>The distinct files that failed so far, sorted, each with the reason it could not be used.</summary>
+    public IReadOnlyList<(string Path, string Reason)> SkippedFiles
+    {
+        get { lock (_totalsLock) return _skippedFiles.Select(kv => (kv.Key, kv.Value)).ToList(); }
+    }
 
     /// <summary>Worker threads currently alive (0 whenever no epoch is being enumerated).</summary>
     public int ActiveWorkers => Volatile.Read(ref _activeWorkers);
@@ -185,7 +191,7 @@ public sealed class DataLoader
         lock (_totalsLock)
         {
             _skippedImages += skipped.Count;
-            foreach (var e in skipped) _skippedPaths.Add(e.Path);
+            foreach (var e in skipped) _skippedFiles.TryAdd(e.Path, e.Reason);
             if (labels.Count == 0) _droppedBatches++;
         }
         if (labels.Count == 0) return null;

@@ -29,7 +29,7 @@ public static class TrainingCurves
     /// <summary>
     /// Reads results.csv into one dictionary per epoch (column name -> value). Tolerates a run that is still
     /// writing: the file is opened shared, an unterminated last line is dropped, and a row with the wrong
-    /// number of fields or an unparsable number is skipped. Empty cells are left out of the row.
+    /// number of fields or an unparsable number is skipped. Empty and NA cells are left out of the row.
     /// </summary>
     public static IReadOnlyList<IReadOnlyDictionary<string, double>> FromCsv(string resultsCsvPath)
     {
@@ -57,7 +57,8 @@ public static class TrainingCurves
             for (int i = 0; i < fields.Length && ok; i++)
             {
                 var f = fields[i].Trim();
-                if (f.Length == 0) continue;
+                // Empty and "NA" cells (CsvLogger's missing value, e.g. val_loss without validation) are absent.
+                if (f.Length == 0 || f == "NA") continue;
                 if (double.TryParse(f, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) row[header[i]] = v;
                 else if (f.Equals("nan", StringComparison.OrdinalIgnoreCase)) row[header[i]] = double.NaN;
                 else ok = false;
