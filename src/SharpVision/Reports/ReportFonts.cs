@@ -114,10 +114,37 @@ public static class ReportFonts
             if (r is not null) return r;
         }
 
-        const string warning = "SharpVision: no usable font found (fontconfig has none and no .ttf under the usual font folders); " +
+        // 4. The DejaVu Sans shipped inside the library, so a bare machine still gets readable plots.
+        var embedded = ExtractEmbeddedFont();
+        if (embedded is not null)
+        {
+            var r = Register(embedded);
+            if (r is not null) return r with { Source = "embedded DejaVu Sans" };
+        }
+
+        const string warning = "SharpVision: no usable font found (fontconfig has none, no .ttf under the usual font folders, and the embedded one failed); " +
                                "plot text will be missing. Install fonts-dejavu-core or set SHARPVISION_FONT=/path/to/font.ttf";
         Console.Error.WriteLine(warning);
         return new Resolved(family ?? "", SKTypeface.Default, SKTypeface.Default, "none", warning);
+    }
+
+    private static string? ExtractEmbeddedFont()
+    {
+        try
+        {
+            using var stream = typeof(ReportFonts).Assembly.GetManifestResourceStream("SharpVision.DejaVuSans.ttf");
+            if (stream is null) return null;
+            string path = Path.Combine(Path.GetTempPath(), $"sharpvision-DejaVuSans-{stream.Length}.ttf");
+            if (!File.Exists(path) || new FileInfo(path).Length != stream.Length)
+            {
+                string tmp = path + "." + Environment.ProcessId + ".tmp";
+                using (var f = File.Create(tmp)) stream.CopyTo(f);
+                File.Move(tmp, path, overwrite: true);
+            }
+            return path;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
     }
 
     private static Resolved? Register(string path)
