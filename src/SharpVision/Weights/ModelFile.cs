@@ -26,9 +26,24 @@ public static class ModelFile
         Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
     };
 
-    public static void Save(string path, nn.Module model, ModelConfig config) => AtomicFile.Write(path, tmp =>
+    /// <summary>Writes the model atomically (temporary file, then rename).</summary>
+    /// <param name="path">Target .svmodel path.</param>
+    /// <param name="model">Its state_dict becomes model.safetensors.</param>
+    /// <param name="config">Architecture, classes and preprocessing.</param>
+    /// <param name="extras">
+    /// More entries stored beside the model (a resumable checkpoint keeps its optimizer and trainer state here),
+    /// written in the same atomic replace so weights and state always match.
+    /// </param>
+    public static void Save(string path, nn.Module model, ModelConfig config, IReadOnlyDictionary<string, byte[]>? extras = null) => AtomicFile.Write(path, tmp =>
     {
         using var zip = ZipFile.Open(tmp, ZipArchiveMode.Create);
+        foreach (var (name, bytes) in extras ?? new Dictionary<string, byte[]>())
+        {
+            if (name is ConfigEntry or WeightsEntry)
+                throw new ArgumentException($"'{name}' is reserved in a model file", nameof(extras));
+            using var e = zip.CreateEntry(name).Open();
+            e.Write(bytes);
+        }
         var jsonConfig = config with { Preprocessing = config.Preprocessing with { MeanImage = null } };
         using (var s = zip.CreateEntry(ConfigEntry).Open())
             JsonSerializer.Serialize(s, jsonConfig, Json);
@@ -42,6 +57,18 @@ public static class ModelFile
         using var w = zip.CreateEntry(WeightsEntry, CompressionLevel.NoCompression).Open();
         Safetensors.SaveStateDict(w, tensors, leaveOpen: true);
     });
+
+    /// <summary>An extra entry saved with <see cref="Save"/>, or null when the file has none of that name.</summary>
+    public static byte[]? ReadEntry(string path, string name)
+    {
+        using var zip = OpenZip(path);
+        var entry = zip.GetEntry(name);
+        if (entry is null) return null;
+        using var s = entry.Open();
+        using var buffer = new MemoryStream();
+        s.CopyTo(buffer);
+        return buffer.ToArray();
+    }
 
     /// <summary>Reads the config only (cheap: no weights).</summary>
     public static ModelConfig ReadConfig(string path)

@@ -20,6 +20,18 @@ public abstract class Callback
     /// <summary>Before the first epoch; reset state here.</summary>
     public virtual void OnTrainBegin() { }
 
+    /// <summary>
+    /// The counters this callback keeps between epochs (best value, patience wait, cooldown), so an interrupted
+    /// run can be resumed exactly. Null for callbacks without state.
+    /// </summary>
+    public virtual IReadOnlyDictionary<string, double>? GetState() => null;
+
+    /// <summary>
+    /// Restores what <see cref="GetState"/> returned. It takes effect at the next <see cref="OnTrainBegin"/>,
+    /// which then starts from this state instead of resetting.
+    /// </summary>
+    public virtual void SetState(IReadOnlyDictionary<string, double> state) { }
+
     /// <summary>After the last epoch (also after an early stop).</summary>
     /// <param name="logs">Logs of the last epoch run, or null when none ran.</param>
     public virtual void OnTrainEnd(IReadOnlyDictionary<string, double>? logs) { }

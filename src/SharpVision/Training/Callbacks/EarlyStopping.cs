@@ -28,6 +28,8 @@ public sealed class EarlyStopping(
 {
     private readonly Monitor _monitor = Monitor.Create(monitor, mode, minDelta);
     private Dictionary<string, Tensor>? _bestWeights;
+    private IReadOnlyDictionary<string, double>? _pendingState;
+    private Dictionary<string, Tensor>? _pendingWeights;
 
     /// <summary>Epochs counted since the last improvement.</summary>
     public int Wait { get; private set; }
@@ -53,7 +55,31 @@ public sealed class EarlyStopping(
         Best = null;
         BestEpoch = 0;
         ReleaseWeights();
+        if (_pendingState is { } state)
+        {
+            Wait = (int)state.GetValueOrDefault("wait");
+            Best = state.TryGetValue("best", out var best) ? best : null;
+            BestEpoch = (int)state.GetValueOrDefault("best_epoch");
+            _bestWeights = _pendingWeights;
+            _pendingState = null;
+            _pendingWeights = null;
+        }
     }
+
+    public override IReadOnlyDictionary<string, double>? GetState()
+    {
+        var state = new Dictionary<string, double> { ["wait"] = Wait, ["best_epoch"] = BestEpoch };
+        if (Best is { } best) state["best"] = best;
+        return state;
+    }
+
+    public override void SetState(IReadOnlyDictionary<string, double> state) => _pendingState = state;
+
+    /// <summary>
+    /// On resume with restoreBestWeights: the weights of the best epoch so far (e.g. read back from the best
+    /// checkpoint), taken over by the next <see cref="OnTrainBegin"/> (the callback then owns and disposes them).
+    /// </summary>
+    public void SetBestWeights(Dictionary<string, Tensor> weights) => _pendingWeights = weights;
 
     /// <inheritdoc />
     public override void OnEpochEnd(int epoch, IDictionary<string, double> logs)

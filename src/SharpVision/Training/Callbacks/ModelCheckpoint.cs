@@ -66,6 +66,12 @@ public sealed class ModelCheckpoint(
     public string? LastSavedPath { get; private set; }
 
     /// <inheritdoc />
+    public override IReadOnlyDictionary<string, double>? GetState() =>
+        _best is { } best ? new Dictionary<string, double> { ["best"] = best } : new Dictionary<string, double>();
+
+    public override void SetState(IReadOnlyDictionary<string, double> state) =>
+        Best = state.TryGetValue("best", out var best) ? best : null;
+
     public override void OnTrainBegin()
     {
         _best = _initialBest;

@@ -40,12 +40,26 @@ public sealed class ReduceLROnPlateau(
     public bool InCooldown => CooldownCounter > 0;
 
     /// <inheritdoc />
+    private IReadOnlyDictionary<string, double>? _pendingState;
+
     public override void OnTrainBegin()
     {
         Best = _monitor.Worst;
         Wait = 0;
         CooldownCounter = 0;
+        if (_pendingState is { } state)
+        {
+            Best = state.GetValueOrDefault("best", _monitor.Worst);
+            Wait = (int)state.GetValueOrDefault("wait");
+            CooldownCounter = (int)state.GetValueOrDefault("cooldown_counter");
+            _pendingState = null;
+        }
     }
+
+    public override IReadOnlyDictionary<string, double>? GetState() =>
+        new Dictionary<string, double> { ["best"] = Best, ["wait"] = Wait, ["cooldown_counter"] = CooldownCounter };
+
+    public override void SetState(IReadOnlyDictionary<string, double> state) => _pendingState = state;
 
     /// <inheritdoc />
     public override void OnEpochEnd(int epoch, IDictionary<string, double> logs)
