@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 namespace SharpVision.Tests.Weights.Pretrained;
 
 /// <summary>The ML.NET package's files, its backbone read once, and the committed real photos at 224x224.</summary>
-public sealed class MlNetFixture : IDisposable
+public sealed class MlNetFixture
 {
     public MlNetFixture()
     {
@@ -31,8 +31,6 @@ public sealed class MlNetFixture : IDisposable
     // The photos live in the source tree (tests/SharpVision.Tests/TestData/photos), found from this file's path.
     public static string PhotoFolder([CallerFilePath] string here = "") =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", "TestData", "photos"));
-
-    public void Dispose() { }
 }
 
 public class MlNetResNet18Tests(MlNetFixture fixture, ITestOutputHelper output) : IClassFixture<MlNetFixture>
@@ -232,8 +230,11 @@ public class MlNetResNet18Tests(MlNetFixture fixture, ITestOutputHelper output) 
     [Fact]
     public void Pretrained_imagenet_selects_resnet18_mlnet_and_rejects_other_sources()
     {
+        // Given --model resnet18 (or resnet18-mlnet) with --pretrained imagenet, the ML.NET network is chosen
         Assert.Equal("resnet18-mlnet", PretrainedWeights.ArchitectureFor("resnet18", "imagenet"));
         Assert.Equal("resnet18-mlnet", PretrainedWeights.ArchitectureFor("resnet18-mlnet", "imagenet"));
+
+        // When the source or the model has no such weights, Then the option is named with what is allowed
         var source = Assert.Throws<InvalidOptionException>(() => PretrainedWeights.ArchitectureFor("resnet18", "coco"));
         Assert.Equal("--pretrained must be one of imagenet. Received: --pretrained=coco", source.Message);
         var model = Assert.Throws<InvalidOptionException>(() => PretrainedWeights.ArchitectureFor("vgg16", "imagenet"));
