@@ -1,3 +1,5 @@
+using SharpVision.Weights.Pretrained;
+
 namespace SharpVision.Models;
 
 /// <summary>What a factory needs to build a network.</summary>
@@ -7,7 +9,7 @@ namespace SharpVision.Models;
 public sealed record ModelOptions(int NumClasses, int ImageSize, int Channels = 3);
 
 /// <summary>
-/// Built-in networks by name (smallcnn, minicnn, vgg16, resnet18, resnet34, resnet50). A name ending in
+/// Built-in networks by name (smallcnn, minicnn, vgg16, resnet18, resnet34, resnet50, resnet18-mlnet). A name ending in
 /// .yaml/.yml is read as a <see cref="ModelYaml"/> definition instead.
 /// </summary>
 public static class ModelRegistry
@@ -25,6 +27,7 @@ public static class ModelRegistry
         Register("resnet18", 224, o => ResNet.ResNet18(o.NumClasses, o.Channels, o.ImageSize));
         Register("resnet34", 224, o => ResNet.ResNet34(o.NumClasses, o.Channels, o.ImageSize));
         Register("resnet50", 224, o => ResNet.ResNet50(o.NumClasses, o.Channels, o.ImageSize));
+        Register(MlNetResNet18.Architecture, MlNetResNet18.InputSize, MlNetResNet18.Create);
     }
 
     /// <summary>Registered names, sorted.</summary>

@@ -29,16 +29,23 @@ public sealed class ResNet : ImageClassifier
     private Linear fc;
 
     private readonly string _architecture;
-    private readonly Preprocessing _preprocessing;
+    private readonly Lazy<Preprocessing> _preprocessing;
 
-    /// <summary>Builds a ResNet with <paramref name="layers"/> blocks per stage (4 stages of 64, 128, 256, 512 planes).</summary>
-    public ResNet(string architecture, ResNetBlockKind block, IReadOnlyList<int> layers, int numClasses = 1000, int channels = 3, int imageSize = 224)
+    /// <summary>
+    /// Builds a ResNet with <paramref name="layers"/> blocks per stage (4 stages of 64, 128, 256, 512 planes).
+    /// <paramref name="preprocessing"/> supplies the input convention of pretrained weights (asked for the first
+    /// time <see cref="Info"/> is read, so building needs no file); null means torchvision's ImageNet mean/std.
+    /// </summary>
+    public ResNet(string architecture, ResNetBlockKind block, IReadOnlyList<int> layers, int numClasses = 1000, int channels = 3, int imageSize = 224,
+        Func<Preprocessing>? preprocessing = null)
         : base(architecture)
     {
         if (layers.Count != 4 || layers.Any(n => n < 1))
             throw new ArgumentException($"expected 4 positive block counts, got [{string.Join(", ", layers)}]", nameof(layers));
         _architecture = architecture;
-        _preprocessing = ImageNetPreprocessing(imageSize, channels);
+        _preprocessing = preprocessing is null
+            ? new Lazy<Preprocessing>(ImageNetPreprocessing(imageSize, channels))
+            : new Lazy<Preprocessing>(preprocessing, LazyThreadSafetyMode.PublicationOnly);
         Block = block;
         conv1 = nn.Conv2d(channels, 64, 7, stride: 2, padding: 3, bias: false);
         bn1 = nn.BatchNorm2d(64);
@@ -67,6 +74,14 @@ public sealed class ResNet : ImageClassifier
     /// <summary>torchvision resnet50: 25,557,032 parameters with 1000 classes.</summary>
     public static ResNet ResNet50(int numClasses = 1000, int channels = 3, int imageSize = 224) =>
         new("resnet50", ResNetBlockKind.Bottleneck, [3, 4, 6, 3], numClasses, channels, imageSize);
+
+    /// <summary>
+    /// ML.NET's ImageNet ResNet-18 (a CNTK export): basic blocks [2, 2, 2, 3] (one more in the last stage than
+    /// torchvision's), 224x224 input. <paramref name="preprocessing"/> gives its BGR 0..255 minus mean image convention.
+    /// 16,410,152 parameters with 1000 classes.
+    /// </summary>
+    public static ResNet ResNet18MlNet(int numClasses, Func<Preprocessing> preprocessing) =>
+        new("resnet18-mlnet", ResNetBlockKind.Basic, [2, 2, 2, 3], numClasses, 3, 224, preprocessing);
 
     /// <summary>Block kind of every stage.</summary>
     public ResNetBlockKind Block { get; }
@@ -103,7 +118,7 @@ public sealed class ResNet : ImageClassifier
     /// <summary>Output channels of layer1..layer4 (64/128/256/512 times the expansion).</summary>
     public IReadOnlyList<int> StageChannels => [64 * Expansion(Block), 128 * Expansion(Block), 256 * Expansion(Block), 512 * Expansion(Block)];
 
-    public override ModelInfo Info => new(_architecture, (int)fc.out_features, _preprocessing with { }, "conv1", "fc");
+    public override ModelInfo Info => new(_architecture, (int)fc.out_features, _preprocessing.Value with { }, "conv1", "fc");
 
     public override int NumFeatures { get; }
 
