@@ -22,13 +22,32 @@ public static class TrainCommand
           --schedule none|step|cosine|onecycle   --monitor val_loss   --patience N (EarlyStopping)
           --reduce-lr-patience N  --reduce-lr-factor F (ReduceLROnPlateau)   --top-k K
           --seed N (0)  --workers N  --steps-per-epoch N  --device auto|cpu|cuda|cuda:N  --max-pixels N
-          --out DIR (runs/train/expN)  --exist-ok
+          --out DIR (runs/train/expN)  --exist-ok  --log-every N (steps.csv)
+          --pretrained imagenet     ImageNet backbone shipped with SharpVision, new head (resnet18)
+          --weights FILE.svmodel    start from a complete model (strict: same architecture and classes)
+        sharpvision train --resume RUN [--device D] [--workers N]
+          continue an interrupted run from RUN/weights/last.svmodel with its optimizer, epoch, learning rate,
+          random state and callback counters
         """;
 
     public static int Run(string[] argv)
     {
         var a = new Arguments("train", argv, "--exist-ok", "--nesterov");
         if (a.Help) { Console.WriteLine(Help); return 0; }
+        if (a.String("--resume") is { } resumeRun)
+        {
+            // Everything comes from the run's args.yaml; only where it runs may change.
+            var saved = TrainSettingsYaml.Read(Path.Combine(resumeRun, "args.yaml"));
+            var resumed = saved with
+            {
+                Out = resumeRun,
+                Device = a.String("--device", saved.Device),
+                Workers = a.IntOrNull("--workers", min: 0, max: 64) ?? saved.Workers,
+            };
+            a.Finish();
+            PrintOutcome(ClassificationRecipe.Train(resumed, Console.Out, resume: true));
+            return 0;
+        }
         var s = Read(a);
         a.Finish();
         var result = ClassificationRecipe.Train(s, Console.Out);
@@ -85,6 +104,9 @@ public static class TrainCommand
             Out = a.String("--out"),
             ExistOk = a.Flag("--exist-ok"),
             MaxPixels = a.Int("--max-pixels", (int)Imaging.DecodeOptions.DefaultMaxPixels, min: 1),
+            LogEvery = a.IntOrNull("--log-every", min: 1),
+            Pretrained = a.String("--pretrained"),
+            Weights = a.ExistingPath("--weights"),
         };
     }
 

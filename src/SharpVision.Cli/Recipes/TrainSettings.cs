@@ -40,4 +40,67 @@ public sealed record TrainSettings
     public string? Out { get; init; }
     public bool ExistOk { get; init; }
     public long MaxPixels { get; init; } = Imaging.DecodeOptions.DefaultMaxPixels;
+    /// <summary>Write a steps.csv row every N training steps; null = off.</summary>
+    public int? LogEvery { get; init; }
+    /// <summary>Backbone weights with a new head: "imagenet" (offline, from NuGet) or null.</summary>
+    public string? Pretrained { get; init; }
+    /// <summary>A complete model's weights loaded strictly before training, or null.</summary>
+    public string? Weights { get; init; }
+}
+
+/// <summary>args.yaml: every resolved setting, one <c>snake_case: value</c> line each, read back by --resume.</summary>
+public static class TrainSettingsYaml
+{
+    public static string Write(TrainSettings s)
+    {
+        var lines = new List<string>();
+        foreach (var p in typeof(TrainSettings).GetProperties())
+        {
+            object? v = p.GetValue(s);
+            string text = v switch
+            {
+                null => "null",
+                bool b => b ? "true" : "false",
+                IFormattable f => f.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+                _ => "'" + v.ToString()!.Replace("'", "''") + "'",
+            };
+            lines.Add($"{Snake(p.Name)}: {text}");
+        }
+        return string.Join('\n', lines) + "\n";
+    }
+
+    public static TrainSettings Read(string path)
+    {
+        if (!File.Exists(path))
+            throw new SharpVisionException($"{path} not found: --resume needs a run folder written by 'sharpvision train'.");
+        Dictionary<string, string?> values;
+        try
+        {
+            values = new YamlDotNet.Serialization.DeserializerBuilder().Build()
+                .Deserialize<Dictionary<string, string?>>(File.ReadAllText(path)) ?? new();
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new SharpVisionException($"{path} is not valid YAML ({e.Message}).");
+        }
+        object settings = new TrainSettings { Data = "" };
+        foreach (var p in typeof(TrainSettings).GetProperties())
+        {
+            if (!values.TryGetValue(Snake(p.Name), out var text) || text is null || text == "null") continue;
+            var type = Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType;
+            try
+            {
+                object value = type == typeof(string) ? text : Convert.ChangeType(text, type, System.Globalization.CultureInfo.InvariantCulture);
+                p.SetValue(settings, value);
+            }
+            catch (FormatException)
+            {
+                throw new SharpVisionException($"{path}: {Snake(p.Name)} must be a {type.Name}. Received: {text}");
+            }
+        }
+        return (TrainSettings)settings;
+    }
+
+    private static string Snake(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }
