@@ -15,7 +15,7 @@ public class EvaluateCommandTests(CliFixture fx)
         return dir;
     }
 
-    /// <summary>DIR/cat, DIR/dog, DIR/fox (4 each), DIR/owl (2, unknown to the model), one corrupt cat file.</summary>
+    /// <summary>DIR/cat (4 + 1 mislabelled dog), DIR/dog, DIR/fox (4 each), DIR/owl (2, unknown to the model), one corrupt cat file.</summary>
     private string FolderSet(string name)
     {
         string dir = Path.Combine(fx.Root, name);
@@ -32,6 +32,8 @@ public class EvaluateCommandTests(CliFixture fx)
         Directory.CreateDirectory(Path.Combine(dir, "owl"));
         for (int i = 0; i < 2; i++) ImageEncoder.SavePng(CliFixture.Image(0, 900 + i), Path.Combine(dir, "owl", $"owl{i}.png"));
         File.WriteAllText(Path.Combine(dir, "cat", "broken.jpg"), "not a jpeg");
+        // A dog photo filed under cat: the model calls it dog, so it tops the losses with a red caption.
+        ImageEncoder.SavePng(CliFixture.Image(1, 999), Path.Combine(dir, "cat", "mislabelled.png"));
         return dir;
     }
 
@@ -51,13 +53,14 @@ public class EvaluateCommandTests(CliFixture fx)
         using var doc = JsonDocument.Parse(line);
         var root = doc.RootElement;
         Assert.Equal(["cat", "dog", "fox"], root.GetProperty("classes").EnumerateArray().Select(e => e.GetString()!).ToArray());
-        Assert.Equal(12, root.GetProperty("images").GetInt32());
+        Assert.Equal(13, root.GetProperty("images").GetInt32());
         Assert.Equal(1, root.GetProperty("skipped").GetInt32());
         Assert.Equal(2, root.GetProperty("unknown_labels").GetInt32());
         var matrix = root.GetProperty("confusion_matrix").EnumerateArray().Select(row => row.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray();
-        Assert.Equal([4, 4, 4], matrix.Select(row => row.Sum()).ToArray()); // rows = actual class
+        Assert.Equal([5, 4, 4], matrix.Select(row => row.Sum()).ToArray()); // rows = actual class
+        Assert.Equal(1, matrix[0][1]); // the dog filed under cat
         double diagonal = matrix[0][0] + matrix[1][1] + matrix[2][2];
-        Assert.Equal(diagonal / 12, root.GetProperty("accuracy").GetDouble(), 12);
+        Assert.Equal(diagonal / 13, root.GetProperty("accuracy").GetDouble(), 12);
         Assert.True(root.GetProperty("accuracy").GetDouble() >= 0.75, $"the trained model should get most colour-coded images right: {line}");
         Assert.True(root.GetProperty("loss").GetDouble() > 0);
         Assert.Equal(3, root.GetProperty("top_k").GetInt32()); // 5 clamped to 3 classes
@@ -65,7 +68,7 @@ public class EvaluateCommandTests(CliFixture fx)
         foreach (var name in new[] { "cat", "dog", "fox" })
         {
             var m = root.GetProperty("per_class").GetProperty(name);
-            Assert.Equal(4, m.GetProperty("support").GetInt32());
+            Assert.Equal(name == "cat" ? 5 : 4, m.GetProperty("support").GetInt32());
             foreach (var key in new[] { "precision", "recall", "f1" }) Assert.InRange(m.GetProperty(key).GetDouble(), 0, 1);
         }
         // ... the unknown images and the corrupt file are named on stderr and in report.txt
@@ -76,6 +79,7 @@ public class EvaluateCommandTests(CliFixture fx)
         Assert.Contains("owl1.png  (label 'owl')", report);
         Assert.Contains("broken.jpg", report);
         Assert.Contains("weighted avg", report);
+        Assert.Contains("accuracy", report);
         // ... and the plots are real images
         using (var cm = new PngProbe(Path.Combine(outDir, "confusion_matrix.png")))
         {
