@@ -33,8 +33,7 @@ public static class PlotCommand
 
         var epochs = TrainingCurves.FromCsv(csv);
         TrainingCurves.Save(epochs, outPng);
-        var columns = epochs.SelectMany(e => e.Keys).Distinct(StringComparer.Ordinal).Where(k => k != "epoch").ToList();
-        Console.WriteLine($"Plotted {epochs.Count} epoch(s) of {string.Join(", ", columns)} from {csv} into {outPng}");
+        Console.WriteLine($"Plotted {epochs.Count} epoch(s) from {csv} into {outPng}");
         return 0;
     }
 }
