@@ -18,6 +18,7 @@ public static class Program
         ["demo"] = DemoCommand.Run,
         ["datasets"] = DatasetsCommand.Run,
         ["augment-preview"] = AugmentPreviewCommand.Run,
+        ["plot"] = PlotCommand.Run,
     };
 
     public static int Main(string[] args)
@@ -62,8 +63,10 @@ public static class Program
           train DATA [--val DIR | --val-split F] [--layout folders|filenames|csv] [--model NAME|FILE.yaml]
                 [--img-size N] [--batch N] [--epochs N] [--lr F] [--optimizer NAME] [--augment K=V,...|FILE.yaml]
                 [--patience N] [--seed N] [--workers N] [--device D] [--out DIR]
-          evaluate MODEL DATA [--layout ...] [--json]
-          predict MODEL PATH... [--out preds.csv]
+          evaluate MODEL DATA [--layout folders|filenames|csv] [--out DIR] [--top-losses N] [--json]
+          predict MODEL PATH... [--out preds.csv] [--top-k K] [--probabilities] [--grid FILE.png]
+                [--submission kaggle-dogs-vs-cats | --id-from-filename]
+          plot RUN [--out FILE.png]
           summary MODEL|ARCH [--img-size N] [--num-classes K]
           datasets export digits --out DIR
           augment-preview DATA --augment K=V,... [--out grid.png]

@@ -1,31 +1,128 @@
-using System.Globalization;
 using SharpVision.Data;
 using SharpVision.Evaluation;
+using SharpVision.Reports;
 using SharpVision.Weights;
 
 namespace SharpVision.Cli.Commands;
 
-/// <summary><c>sharpvision predict MODEL PATH...</c>: labels and scores for image files and folders.</summary>
+/// <summary>
+/// <c>sharpvision predict MODEL PATH...</c>: labels and scores for image files and folders, as a terminal
+/// table, a CSV, a competition submission and an image grid.
+/// </summary>
 public static class PredictCommand
 {
+    /// <summary>Grids larger than this would be unreadable; only the first images are drawn.</summary>
+    public const int MaxGridImages = 64;
+
+    /// <summary>With a CSV written, the terminal shows only this many rows.</summary>
+    public const int MaxPrintedRows = 20;
+
     public const string Help = """
-        sharpvision predict MODEL PATH... [--out preds.csv] [--batch N] [--workers N] [--device D]
-          PATH    image files or folders (searched recursively)
-          --out   CSV with file,label,score (default: printed only)
+        sharpvision predict MODEL PATH... [--out FILE.csv] [--top-k K] [--probabilities] [--grid FILE.png]
+                            [--submission kaggle-dogs-vs-cats | --id-from-filename] [--batch N] [--workers N] [--device D]
+          PATH                image files or folders (searched recursively)
+          --out               CSV file,label,score (plus label_2,score_2,... with --top-k); default: printed only
+          --top-k             how many best labels per image (default 1)
+          --probabilities     adds one column p_<class> per class to the CSV
+          --grid              draws the images (the first 64) with predicted label and score into a PNG
+          --submission        kaggle-dogs-vs-cats: writes id,label with label = P(dog), the id being the number
+                              in each file name (test1/123.jpg -> 123), sorted by id; --out defaults to submission.csv
+          --id-from-filename  the same id,label file for any model: label = P(positive class) with two classes,
+                              else the predicted class name
+        Unreadable files and files without a numeric id are listed with the reason; the rest are still predicted.
         """;
+
+    /// <summary>
+    /// A loaded model: its class names and a function that predicts a list of image files. The one place that
+    /// knows how a model file is opened, so another model format only needs another branch here.
+    /// </summary>
+    private sealed record LoadedModel(string Path, IReadOnlyList<string> Classes, Func<IReadOnlyList<string>, InferenceResult> Predict);
 
     public static int Run(string[] argv)
     {
-        var a = new Arguments("predict", argv);
+        var a = new Arguments("predict", argv, "--probabilities", "--id-from-filename");
         if (a.Help) { Console.WriteLine(Help); return 0; }
         string modelArg = a.Positional("MODEL");
         var inputs = a.RemainingPositionals("PATH");
         string? outCsv = a.String("--out");
+        int topK = a.Int("--top-k", 1, min: 1);
+        bool probabilities = a.Flag("--probabilities");
+        string? grid = a.String("--grid");
+        string? submission = a.String("--submission");
+        bool idFromFilename = a.Flag("--id-from-filename");
         int batch = a.Int("--batch", 64, min: 1);
-        var plan = ThreadPlan.Choose(Environment.ProcessorCount, a.IntOrNull("--workers", min: 0, max: 64));
-        var device = Devices.Resolve(a.String("--device", "auto"));
+        int? workers = a.IntOrNull("--workers", min: 0, max: 64);
+        string device = a.String("--device", "auto");
         a.Finish();
 
+        SubmissionFormat? format = null;
+        if (submission is not null)
+        {
+            if (submission != "kaggle-dogs-vs-cats")
+                throw new InvalidOptionException("--submission", "kaggle-dogs-vs-cats", submission);
+            if (idFromFilename)
+                throw new SharpVisionException("--submission and --id-from-filename both choose the output format; give one of them.");
+            format = SubmissionFormat.KaggleDogsVsCats;
+        }
+        else if (idFromFilename) format = SubmissionFormat.IdFromFilename;
+        if (format is not null && (probabilities || topK > 1))
+            throw new SharpVisionException("--probabilities and --top-k apply to the predictions CSV, not to an id,label submission.");
+        if (format is not null) outCsv ??= "submission.csv";
+        if (grid is not null && !grid.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
+            throw new InvalidOptionException("--grid", "a .png file name", grid);
+
+        var files = CollectFiles(inputs);
+        var model = LoadModel(modelArg, batch, device, workers);
+        var result = model.Predict(files);
+        var classes = model.Classes;
+
+        var table = new PredictionTable(result.Samples.Select(s => s.Path).ToList(), result.Probabilities, classes);
+        bool shortList = outCsv is not null && table.Count > MaxPrintedRows;
+        var shown = shortList ? Head(table, MaxPrintedRows) : table;
+        Console.Write(shown.ToText(topK));
+        if (shortList) Console.WriteLine($"... {table.Count - MaxPrintedRows} more in {outCsv}");
+
+        if (result.Skipped.Count > 0)
+        {
+            Console.Error.WriteLine($"{result.Skipped.Count} unreadable file(s), not predicted:");
+            foreach (var s in result.Skipped) Console.Error.WriteLine($"  {s.Path}: {s.Reason}");
+        }
+
+        if (format is { } f)
+        {
+            var sub = Submission.Build(table, f);
+            if (sub.Skipped.Count > 0)
+            {
+                Console.Error.WriteLine($"{sub.Skipped.Count} file(s) left out of the submission:");
+                foreach (var s in sub.Skipped) Console.Error.WriteLine($"  {s.Path}: {s.Reason}");
+            }
+            AtomicFile.WriteAllText(outCsv!, sub.ToCsv());
+            string what = classes.Count == 2 ? $"label = P({classes[1]})" : "label = predicted class";
+            Console.WriteLine($"Wrote a submission of {sub.Rows.Count} ids ({what}) to {outCsv}");
+        }
+        else if (outCsv is not null)
+        {
+            AtomicFile.WriteAllText(outCsv, table.ToCsv(topK, probabilities));
+            Console.WriteLine($"Wrote {table.Count} predictions to {outCsv}");
+        }
+
+        if (grid is not null && table.Count > 0)
+        {
+            int n = Math.Min(MaxGridImages, table.Count);
+            var tiles = Enumerable.Range(0, n).Select(i =>
+            {
+                var (c, score) = table.Top(i, 1)[0];
+                return new ImageFileTile(table.Paths[i], $"{classes[c]} {score.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)}\n{Path.GetFileName(table.Paths[i])}");
+            }).ToList();
+            ImageFileGrid.Save(tiles, grid, columns: Math.Min(8, n), tileSize: 128,
+                title: n < table.Count ? $"Predictions (first {n} of {table.Count}): label, score" : "Predictions: label, score");
+            Console.WriteLine($"Drew {n} images into {grid}");
+        }
+        return 0;
+    }
+
+    private static List<string> CollectFiles(IReadOnlyList<string> inputs)
+    {
         var files = new List<string>();
         foreach (var p in inputs)
         {
@@ -35,28 +132,24 @@ public static class PredictCommand
         }
         if (files.Count == 0)
             throw new DatasetException($"no image files found in {string.Join(", ", inputs)} (extensions: {string.Join(", ", ImageFiles.Extensions)}).");
-
-        TorchSharp.torch.set_num_threads(plan.TorchThreads);
-        var (config, model, _) = ModelLoading.Open(modelArg);
-        var data = new ClassificationDataset(files.Select(f => new ImageSample(f, 0)).ToList(), config.Classes);
-        var result = ClassifierInference.Run(model, config.Preprocessing, data, batch, device, plan.Workers);
-
-        var lines = new List<string> { "file,label,score" };
-        for (int i = 0; i < result.Samples.Count; i++)
-        {
-            var p = result.Probabilities[i];
-            int best = Array.IndexOf(p, p.Max());
-            lines.Add($"{Csv(result.Samples[i].Path)},{Csv(config.Classes[best])},{p[best].ToString("0.######", CultureInfo.InvariantCulture)}");
-            Console.WriteLine($"{result.Samples[i].Path}  {config.Classes[best]}  {p[best]:0.0000}");
-        }
-        foreach (var s in result.Skipped) Console.Error.WriteLine($"skipped {s.Message}");
-        if (outCsv is not null)
-        {
-            AtomicFile.WriteAllText(outCsv, string.Join('\n', lines) + "\n");
-            Console.WriteLine($"Wrote {result.Samples.Count} predictions to {outCsv}" + (result.Skipped.Count > 0 ? $" ({result.Skipped.Count} unreadable file(s) skipped)" : ""));
-        }
-        return 0;
+        return files;
     }
 
-    private static string Csv(string v) => v.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + v.Replace("\"", "\"\"") + "\"" : v;
+    /// <summary>Opens MODEL (a .svmodel file or a run folder) and returns how to predict with it.</summary>
+    private static LoadedModel LoadModel(string modelArg, int batch, string deviceName, int? workers)
+    {
+        var plan = ThreadPlan.Choose(Environment.ProcessorCount, workers);
+        var device = Devices.Resolve(deviceName);
+        TorchSharp.torch.set_num_threads(plan.TorchThreads);
+        var (config, model, path) = ModelLoading.Open(modelArg);
+        return new LoadedModel(path, config.Classes, files =>
+        {
+            // Labels are unknown: every sample gets class 0, which only affects the (unused) losses.
+            var data = new ClassificationDataset(files.Select(f => new ImageSample(f, 0)).ToList(), config.Classes);
+            return ClassifierInference.Run(model, config.Preprocessing, data, batch, device, plan.Workers);
+        });
+    }
+
+    private static PredictionTable Head(PredictionTable t, int n) =>
+        new(t.Paths.Take(n).ToList(), t.Probabilities.Take(n).ToArray(), t.Classes);
 }
