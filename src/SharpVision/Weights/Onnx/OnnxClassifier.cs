@@ -97,7 +97,8 @@ public sealed class OnnxClassifier : IDisposable
             int rows = _fixedBatch ?? n;
             float[] input = rows == n ? prepared : [.. prepared, .. new float[(rows - n) * per]];
             using var value = OrtValue.CreateTensorValueFromMemory(input, [rows, pre.Channels, pre.Size, pre.Size]);
-            using var outputs = _session.Run(null, [OnnxModelInfo.InputName], [value], [outputName]);
+            using var run = new RunOptions();
+            using var outputs = _session.Run(run, [OnnxModelInfo.InputName], [value], [outputName]);
             var flat = outputs[0].GetTensorDataAsSpan<float>();
             for (int i = 0; i < n; i++) result[start + i] = flat.Slice(i * k, k).ToArray();
         }
