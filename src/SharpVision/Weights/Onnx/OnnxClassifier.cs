@@ -56,13 +56,13 @@ public sealed class OnnxClassifier : IDisposable
     /// </summary>
     public float[][] Predict(IReadOnlyList<RgbImage> images)
     {
-        var (_, probabilities) = Run(images, OnnxModelInfo.ProbabilitiesName);
+        var probabilities = Run(images, OnnxModelInfo.ProbabilitiesName);
         if (Info.NumClasses != 1) return probabilities;
         return probabilities.Select(p => new[] { 1f - p[0], p[0] }).ToArray();
     }
 
     /// <summary>The raw "logits" output per image, [N][K] (equal to SharpVision's forward).</summary>
-    public float[][] PredictLogits(IReadOnlyList<RgbImage> images) => Run(images, OnnxModelInfo.LogitsName).Output;
+    public float[][] PredictLogits(IReadOnlyList<RgbImage> images) => Run(images, OnnxModelInfo.LogitsName);
 
     /// <summary>Resizes and normalises <paramref name="images"/> into planar [N, C, S, S] floats.</summary>
     public float[] Prepare(IReadOnlyList<RgbImage> images)
@@ -80,7 +80,7 @@ public sealed class OnnxClassifier : IDisposable
         return data;
     }
 
-    private (int Count, float[][] Output) Run(IReadOnlyList<RgbImage> images, string outputName)
+    private float[][] Run(IReadOnlyList<RgbImage> images, string outputName)
     {
         ArgumentNullException.ThrowIfNull(images);
         var pre = Preprocessing;
@@ -102,7 +102,7 @@ public sealed class OnnxClassifier : IDisposable
             var flat = outputs[0].GetTensorDataAsSpan<float>();
             for (int i = 0; i < n; i++) result[start + i] = flat.Slice(i * k, k).ToArray();
         }
-        return (images.Count, result);
+        return result;
     }
 
     public void Dispose() => _session.Dispose();
