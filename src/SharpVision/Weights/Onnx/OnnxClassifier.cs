@@ -1,0 +1,109 @@
+using Microsoft.ML.OnnxRuntime;
+using SharpVision.Imaging;
+
+namespace SharpVision.Weights.Onnx;
+
+/// <summary>
+/// Runs a SharpVision ONNX export in ONNX Runtime: no libtorch anywhere on this path (no TorchSharp call), so
+/// <c>sharpvision predict FILE.onnx</c> works where libtorch is absent. Images go through the same pipeline
+/// as the TorchSharp predictor: resize to the recorded size with the recorded interpolation, then
+/// <see cref="Preprocessing.Fill"/>. Each call allocates its own input buffer and ONNX Runtime sessions
+/// accept concurrent runs, so one instance may serve several threads.
+/// </summary>
+public sealed class OnnxClassifier : IDisposable
+{
+    private const int DefaultChunk = 16;
+    private readonly InferenceSession _session;
+    private readonly int? _fixedBatch;
+
+    /// <summary>Opens an exported model: reads its metadata (classes, preprocessing) and creates the session.</summary>
+    /// <param name="path">A .onnx file written by <see cref="OnnxExporter"/>.</param>
+    /// <param name="intraOpThreads">ONNX Runtime threads per operator; 0 lets it choose.</param>
+    /// <exception cref="ModelFileException">Missing file, not a SharpVision export, or ONNX Runtime cannot load it.</exception>
+    public OnnxClassifier(string path, int intraOpThreads = 0)
+    {
+        Info = OnnxModelInfo.Read(path);
+        using var options = new SessionOptions { IntraOpNumThreads = intraOpThreads };
+        try
+        {
+            _session = new InferenceSession(path, options);
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw new ModelFileException($"{path}: ONNX Runtime cannot load the model ({e.Message}).", e);
+        }
+        if (!_session.InputMetadata.TryGetValue(OnnxModelInfo.InputName, out var input)
+            || !_session.OutputMetadata.ContainsKey(OnnxModelInfo.ProbabilitiesName))
+        {
+            _session.Dispose();
+            throw new ModelFileException($"{path}: the graph lacks the '{OnnxModelInfo.InputName}' input or the '{OnnxModelInfo.ProbabilitiesName}' output.");
+        }
+        _fixedBatch = input.Dimensions.Length > 0 && input.Dimensions[0] > 0 ? input.Dimensions[0] : null;
+    }
+
+    /// <summary>The metadata: architecture, classes, preprocessing.</summary>
+    public OnnxModelInfo Info { get; }
+
+    /// <summary>Class names, index = probability column.</summary>
+    public IReadOnlyList<string> Classes => Info.Classes;
+
+    /// <summary>How images are prepared for the graph's input.</summary>
+    public Preprocessing Preprocessing => Info.Preprocessing;
+
+    /// <summary>
+    /// Class probabilities per image, [N][K]. A binary model (one output column) gives [1 - p, p], like
+    /// SharpVision's TorchSharp inference, so column i always belongs to class i.
+    /// </summary>
+    public float[][] Predict(IReadOnlyList<RgbImage> images)
+    {
+        var probabilities = Run(images, OnnxModelInfo.ProbabilitiesName);
+        if (Info.NumClasses != 1) return probabilities;
+        return probabilities.Select(p => new[] { 1f - p[0], p[0] }).ToArray();
+    }
+
+    /// <summary>The raw "logits" output per image, [N][K] (equal to SharpVision's forward).</summary>
+    public float[][] PredictLogits(IReadOnlyList<RgbImage> images) => Run(images, OnnxModelInfo.LogitsName);
+
+    /// <summary>Resizes and normalises <paramref name="images"/> into planar [N, C, S, S] floats.</summary>
+    public float[] Prepare(IReadOnlyList<RgbImage> images)
+    {
+        var pre = Preprocessing;
+        int per = pre.Channels * pre.Size * pre.Size;
+        var data = new float[images.Count * per];
+        for (int i = 0; i < images.Count; i++)
+        {
+            var image = images[i];
+            if (image.Width != pre.Size || image.Height != pre.Size)
+                image = Resizer.Resize(image, pre.Size, pre.Size, pre.Interpolation);
+            pre.Fill(image, data.AsSpan(i * per, per));
+        }
+        return data;
+    }
+
+    private float[][] Run(IReadOnlyList<RgbImage> images, string outputName)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var pre = Preprocessing;
+        int per = pre.Channels * pre.Size * pre.Size;
+        int k = Info.NumClasses;
+        var result = new float[images.Count][];
+        int chunk = _fixedBatch ?? DefaultChunk;
+        for (int start = 0; start < images.Count; start += chunk)
+        {
+            int n = Math.Min(chunk, images.Count - start);
+            var slice = Enumerable.Range(start, n).Select(i => images[i]).ToList();
+            float[] prepared = Prepare(slice);
+            // A fixed-batch graph needs exactly that many rows: pad the last chunk with zeros.
+            int rows = _fixedBatch ?? n;
+            float[] input = rows == n ? prepared : [.. prepared, .. new float[(rows - n) * per]];
+            using var value = OrtValue.CreateTensorValueFromMemory(input, [rows, pre.Channels, pre.Size, pre.Size]);
+            using var run = new RunOptions();
+            using var outputs = _session.Run(run, [OnnxModelInfo.InputName], [value], [outputName]);
+            var flat = outputs[0].GetTensorDataAsSpan<float>();
+            for (int i = 0; i < n; i++) result[start + i] = flat.Slice(i * k, k).ToArray();
+        }
+        return result;
+    }
+
+    public void Dispose() => _session.Dispose();
+}
