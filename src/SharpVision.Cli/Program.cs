@@ -15,6 +15,7 @@ public static class Program
         ["evaluate"] = EvaluateCommand.Run,
         ["predict"] = PredictCommand.Run,
         ["summary"] = SummaryCommand.Run,
+        ["export"] = ExportCommand.Run,
         ["demo"] = DemoCommand.Run,
         ["datasets"] = DatasetsCommand.Run,
         ["augment-preview"] = AugmentPreviewCommand.Run,
@@ -68,6 +69,7 @@ public static class Program
                 [--submission kaggle-dogs-vs-cats | --id-from-filename]
           plot RUN [--out FILE.png]
           summary MODEL|ARCH [--img-size N] [--num-classes K]
+          export MODEL --format onnx|pt|safetensors [--out FILE]
           datasets export digits --out DIR
           augment-preview DATA --augment K=V,... [--out grid.png]
           demo [--out DIR]

@@ -1,5 +1,7 @@
 using SharpVision.Data;
 using SharpVision.Evaluation;
+using SharpVision.Imaging;
+using SharpVision.Weights.Onnx;
 using SharpVision.Reports;
 using SharpVision.Weights;
 
@@ -138,6 +140,8 @@ public static class PredictCommand
     /// <summary>Opens MODEL (a .svmodel file or a run folder) and returns how to predict with it.</summary>
     private static LoadedModel LoadModel(string modelArg, int batch, string deviceName, int? workers)
     {
+        if (modelArg.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            return LoadOnnx(modelArg, batch);
         var plan = ThreadPlan.Choose(Environment.ProcessorCount, workers);
         var device = Devices.Resolve(deviceName);
         TorchSharp.torch.set_num_threads(plan.TorchThreads);
@@ -147,6 +151,41 @@ public static class PredictCommand
             // Labels are unknown: every sample gets class 0, which only affects the (unused) losses.
             var data = new ClassificationDataset(files.Select(f => new ImageSample(f, 0)).ToList(), config.Classes);
             return ClassifierInference.Run(model, config.Preprocessing, data, batch, device, plan.Workers);
+        });
+    }
+
+    /// <summary>
+    /// An exported .onnx model runs in ONNX Runtime: decoding and preprocessing are SharpVision's, the network is
+    /// ORT's, and libtorch is never loaded.
+    /// </summary>
+    private static LoadedModel LoadOnnx(string path, int batch)
+    {
+        if (!File.Exists(path))
+            throw new ModelFileException($"MODEL {path} does not exist.");
+        var onnx = new OnnxClassifier(path);
+        return new LoadedModel(path, onnx.Classes, files =>
+        {
+            var samples = new List<ImageSample>();
+            var probabilities = new List<float[]>();
+            var skipped = new List<ImageDecodeException>();
+            foreach (var chunk in files.Chunk(batch))
+            {
+                var images = new List<RgbImage>();
+                foreach (var file in chunk)
+                {
+                    try
+                    {
+                        images.Add(ImageDecoder.Decode(file));
+                        samples.Add(new ImageSample(file, 0));
+                    }
+                    catch (ImageDecodeException e)
+                    {
+                        skipped.Add(e);
+                    }
+                }
+                if (images.Count > 0) probabilities.AddRange(onnx.Predict(images));
+            }
+            return new InferenceResult(samples, probabilities.ToArray(), new double[samples.Count], skipped);
         });
     }
 
