@@ -135,7 +135,8 @@ public static class PickleGuard
         if (!AllowedGlobals.Contains(full))
             throw new ModelFileException(
                 $"{origin}: refused to load: the pickle refers to '{full}' (byte {at}), which is not part of a PyTorch state dict. " +
-                $"Only tensors and dicts are read and no code from the file is run; allowed: {string.Join(", ", AllowedGlobals.Where(g => !g.EndsWith("Storage", StringComparison.Ordinal)))} and torch.*Storage.");
+                "Only tensors and dicts are read and no code from the file is run (a whole pickled model? save torch.save(model.state_dict(), path) instead); " +
+                $"allowed: {string.Join(", ", AllowedGlobals.Where(g => !g.EndsWith("Storage", StringComparison.Ordinal)))} and torch.*Storage.");
     }
 
     private static string Describe(byte op) => op < 0x80 ? $"'{(char)op}'" : $"0x{op:x2}";

@@ -50,8 +50,34 @@ public static class PyTorchWeights
             if (ext == SafetensorsExtension)
                 Safetensors.SaveStateDict(tmp, tensors);
             else
-                PyTorchPickler.PickleStateDict(tmp, tensors);
+                WriteTorchZip(tmp, tensors);
         });
+    }
+
+    /// <summary>
+    /// PyBridge writes the archive torch.load reads, but deflates every entry; torch.save stores them
+    /// uncompressed (random weights barely compress, and readers can map them in place). Re-pack stored, so the
+    /// file is laid out like torch's own and a damaged tensor is caught by the CRC check rather than by zlib.
+    /// </summary>
+    private static void WriteTorchZip(string path, Dictionary<string, Tensor> tensors)
+    {
+        string deflated = path + ".deflated";
+        try
+        {
+            PyTorchPickler.PickleStateDict(deflated, tensors);
+            using var source = ZipFile.OpenRead(deflated);
+            using var target = ZipFile.Open(path, ZipArchiveMode.Create);
+            foreach (var entry in source.Entries)
+            {
+                using var from = entry.Open();
+                using var to = target.CreateEntry(entry.FullName, CompressionLevel.NoCompression).Open();
+                from.CopyTo(to);
+            }
+        }
+        finally
+        {
+            File.Delete(deflated);
+        }
     }
 
     /// <summary>
@@ -110,7 +136,7 @@ public static class PyTorchWeights
             throw new ModelFileException($"{path}: not a PyTorch weights file (expected the zip archive torch.save writes); it is corrupt, truncated or another format.");
         stream.Position = 0;
 
-        CheckPickle(stream, path);
+        CheckArchive(stream, path);
 
         Hashtable root;
         try
@@ -125,8 +151,11 @@ public static class PyTorchWeights
         return ToStateDict(root, path);
     }
 
-    /// <summary>Opens the zip, checks it has exactly one data.pkl, and runs <see cref="PickleGuard"/> over it.</summary>
-    private static void CheckPickle(Stream stream, string path)
+    /// <summary>
+    /// Opens the zip, checks every entry against its recorded CRC-32 (so a bit flip inside a tensor is an error,
+    /// not silently wrong weights), requires exactly one data.pkl, and runs <see cref="PickleGuard"/> over it.
+    /// </summary>
+    private static void CheckArchive(Stream stream, string path)
     {
         try
         {
@@ -134,10 +163,18 @@ public static class PyTorchWeights
             var pickles = zip.Entries.Where(e => e.FullName.EndsWith("data.pkl", StringComparison.Ordinal)).ToList();
             if (pickles.Count != 1)
                 throw new ModelFileException($"{path}: expected one data.pkl in the archive, found {pickles.Count}; not a torch.save file.");
-            using var s = pickles[0].Open();
-            using var buffer = new MemoryStream();
-            s.CopyTo(buffer);
-            PickleGuard.Check(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), path);
+            using (var s = pickles[0].Open())
+            {
+                using var buffer = new MemoryStream();
+                s.CopyTo(buffer);
+                PickleGuard.Check(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), path);
+            }
+            foreach (var entry in zip.Entries)
+            {
+                using var s = entry.Open();
+                if (Crc32.Of(s) != entry.Crc32)
+                    throw new ModelFileException($"{path}: archive entry '{entry.FullName}' fails its CRC-32 check; the file is corrupt.");
+            }
         }
         catch (InvalidDataException e)
         {

@@ -45,7 +45,7 @@ public class PyTorchWeightsTests : IDisposable
     }
 
     [Fact]
-    public void Pt_file_is_a_torch_zip_archive_with_one_data_pkl()
+    public void Pt_file_is_a_torch_zip_archive_with_one_data_pkl_and_stored_entries()
     {
         using var model = new TinyClassifier(2);
         string path = Path.Combine(_dir, "tiny.pt");
@@ -55,6 +55,8 @@ public class PyTorchWeightsTests : IDisposable
         using var zip = ZipFile.OpenRead(path);
         Assert.Single(zip.Entries, e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal));
         Assert.Equal(model.state_dict().Count, zip.Entries.Count(e => e.FullName.Contains("/data/", StringComparison.Ordinal)));
+        // stored uncompressed, as torch.save does
+        Assert.All(zip.Entries, e => Assert.Equal(e.Length, e.CompressedLength));
     }
 
     [Fact]
@@ -125,6 +127,35 @@ public class PyTorchWeightsTests : IDisposable
 
         Assert.StartsWith(path + ": ", e.Message);
         Assert.Matches("corrupt|truncated", e.Message);
+    }
+
+    [Fact]
+    public void Flipped_bits_inside_a_tensor_fail_the_archive_checksum()
+    {
+        // Given a .pt whose fc.weight bytes were damaged in place (the zip structure still intact)
+        string path = Path.Combine(_dir, "flipped.pt");
+        using (var model = new TinyClassifier(3)) PyTorchWeights.Save(model, path);
+        var bytes = File.ReadAllBytes(path);
+        int at = FindEntryData(bytes, "data/");
+        bytes[at] ^= 0x5a;
+        File.WriteAllBytes(path, bytes);
+
+        var e = Assert.Throws<ModelFileException>(() => PyTorchWeights.ReadStateDict(path));
+
+        Assert.Contains("fails its CRC-32 check", e.Message);
+    }
+
+    // Offset of the first data byte of the first stored entry whose name contains <paramref name="part"/>.
+    private static int FindEntryData(byte[] zip, string part)
+    {
+        for (int i = 0; i + 30 < zip.Length; i++)
+        {
+            if (zip[i] != 'P' || zip[i + 1] != 'K' || zip[i + 2] != 3 || zip[i + 3] != 4) continue;
+            int nameLength = BitConverter.ToUInt16(zip, i + 26), extraLength = BitConverter.ToUInt16(zip, i + 28);
+            string name = Encoding.UTF8.GetString(zip, i + 30, nameLength);
+            if (name.Contains(part, StringComparison.Ordinal)) return i + 30 + nameLength + extraLength;
+        }
+        throw new InvalidOperationException($"no entry containing {part}");
     }
 
     [Fact]
