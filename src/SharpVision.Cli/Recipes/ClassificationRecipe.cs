@@ -148,9 +148,11 @@ public static class ClassificationRecipe
                 ?? throw new SharpVisionException($"--resume {runDir}: {run.LastModel} holds no optimizer state.");
             TrainingState.LoadOptimizer(optimizer, optimizerState);
             OptimizerFactory.SetLearningRate(optimizer, state.LearningRate);
-            state.Restore(named);
             if (early is not null && File.Exists(run.BestModel))
                 early.SetBestWeights(ReadWeights(run.BestModel));
+            // Last: building networks above draws from libtorch's generator; the restored state must be what
+            // the next epoch's dropout sees, as in the uninterrupted run.
+            state.Restore(named);
         }
 
         var history = trainer.Fit(model, trainLoader.Epoch, valLoader is null ? null : () => valLoader.Epoch(0), callbacks, optimizer);
