@@ -122,10 +122,12 @@ public class PyTorchCrossCheckTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    [PythonTorchFact]
-    public void Checkpoint_dict_wrapping_the_state_dict_under_state_dict_is_unwrapped()
+    [PythonTorchTheory]
+    [InlineData("state_dict")]
+    [InlineData("model")]
+    public void Checkpoint_dict_wrapping_the_state_dict_is_unwrapped(string key)
     {
-        var (model, x, theirs, hashes) = FromTorchvision("resnet18", ResNet.ResNet18(), "state_dict", 1, 64);
+        var (model, x, theirs, hashes) = FromTorchvision("resnet18", ResNet.ResNet18(), key, 1, 64);
         using (model) using (x) using (theirs)
             Assert.Equal(hashes, TensorFiles.Hashes(model));
     }
@@ -165,6 +167,20 @@ public class PyTorchCrossCheckTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("'layer1.0.conv1.weight'", e.Message);
         Assert.Contains("[64, 64, 3, 3] in the file", e.Message);
         Assert.Contains("[64, 64, 1, 1] in the model", e.Message);
+    }
+
+    [PythonTorchFact]
+    public void Whole_pickled_model_is_refused_with_advice_to_save_the_state_dict()
+    {
+        // Given torch.save(model): a pickle of torchvision's classes, which only an unpickler that imports code can read
+        string path = Path.Combine(_dir, "whole.pth");
+        PythonPeer.Run("import sys, torch, torchvision\ntorch.save(torchvision.models.resnet18(), sys.argv[1])", [path], Timeout);
+
+        var e = Assert.Throws<ModelFileException>(() => PyTorchWeights.ReadStateDict(path));
+
+        Assert.Contains("refused to load", e.Message);
+        Assert.Contains("'torchvision.models.resnet.ResNet'", e.Message);
+        Assert.Contains("torch.save(model.state_dict(), path)", e.Message);
     }
 
     private (ImageClassifier Model, Tensor Input, Tensor Logits, Dictionary<string, string> Hashes) FromTorchvision(
