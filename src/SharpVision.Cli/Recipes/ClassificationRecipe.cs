@@ -200,7 +200,13 @@ public static class ClassificationRecipe
             Classes = train.Classes,
             Preprocessing = pre,
         };
-        if (s.Weights is { } weights)
+        if (s.Weights is { } stateDict && !stateDict.EndsWith(ModelFile.Extension, StringComparison.OrdinalIgnoreCase))
+        {
+            // A PyTorch / safetensors state dict: every key, same shapes (torchvision's names).
+            PyTorchWeights.LoadStrict(model, stateDict);
+            log.WriteLine($"Loaded every weight from {stateDict}.");
+        }
+        else if (s.Weights is { } weights)
         {
             var (loadedConfig, loaded) = ModelFile.Load(weights);
             if (loadedConfig.Architecture != config.Architecture || loadedConfig.NumClasses != config.NumClasses)
