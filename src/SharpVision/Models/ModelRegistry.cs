@@ -1,4 +1,3 @@
-using SharpVision.Weights.Pretrained;
 
 namespace SharpVision.Models;
 
@@ -27,7 +26,6 @@ public static class ModelRegistry
         Register("resnet18", 224, o => ResNet.ResNet18(o.NumClasses, o.Channels, o.ImageSize));
         Register("resnet34", 224, o => ResNet.ResNet34(o.NumClasses, o.Channels, o.ImageSize));
         Register("resnet50", 224, o => ResNet.ResNet50(o.NumClasses, o.Channels, o.ImageSize));
-        Register(MlNetResNet18.Architecture, MlNetResNet18.InputSize, MlNetResNet18.Create);
     }
 
     /// <summary>Registered names, sorted.</summary>
