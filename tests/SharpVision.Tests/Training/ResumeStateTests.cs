@@ -6,6 +6,11 @@ using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Training;
 
+/// <summary>Tests that depend on libtorch's process-wide random generator run alone, not beside other tests.</summary>
+[CollectionDefinition("Global torch RNG", DisableParallelization = true)]
+public sealed class GlobalTorchRngCollection;
+
+[Collection("Global torch RNG")]
 public class ResumeStateTests
 {
     private static void Steps(nn.Module<Tensor, Tensor> model, optim.Optimizer opt, int seed, int n)
