@@ -1,0 +1,2 @@
+namespace SharpVision.Bench;
+public static class TrainBench { public static int Run(BenchArgs args) => 0; }
