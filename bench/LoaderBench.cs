@@ -32,6 +32,7 @@ public static class LoaderBench
         int cores = Environment.ProcessorCount;
         Console.WriteLine($"loader: {dataset.Count} JPEGs {PhotoFolder.Width}x{PhotoFolder.Height} q{PhotoFolder.Quality} " +
                           $"(mean {PhotoFolder.MeanFileBytes(dir) / 1024:F0} KB) -> {ImageSize}x{ImageSize}, augment {AugmentSpec}");
+        Console.WriteLine($"load average: {TrainBench.LoadAverage()}");
         Console.WriteLine($"{cores} logical cores; {reps} repetitions, alternating; medians (machine shared: expect noise)");
 
         int[] workerCounts = cores > 1 ? [1, cores] : [1];
