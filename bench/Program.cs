@@ -1,6 +1,37 @@
 namespace SharpVision.Bench;
 
+/// <summary>
+/// <c>dotnet run -c Release --project bench -- &lt;bench&gt; [options]</c>. Each bench is one class in its own
+/// file with a <c>Run(BenchArgs)</c> that prints a table and returns the exit code; benches print figures and
+/// ratios, they never assert on time.
+/// </summary>
 public static class Program
 {
-    public static int Main(string[] args) => 0;
+    /// <summary>The benches by name: adding one is one file plus one line here.</summary>
+    private static readonly Dictionary<string, (string Summary, Func<BenchArgs, int> Run)> Benches = new(StringComparer.Ordinal)
+    {
+        ["loader"] = ("decode+resize+augment images/s on 1 and all workers, and per-stage ms/image", LoaderBench.Run),
+        ["train"] = ("smallcnn training images/s from JPEG files vs the same batches in memory, and their ratio", TrainBench.Run),
+    };
+
+    public static int Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" || !Benches.TryGetValue(args[0], out var bench))
+        {
+            if (args.Length > 0 && args[0] is not ("-h" or "--help"))
+                Console.Error.WriteLine($"bench must be one of {string.Join(", ", Benches.Keys)}. Received: {args[0]}");
+            Console.WriteLine("usage: dotnet run -c Release --project bench -- <bench> [--images N] [--reps N] [--steps N] [--workers N] [--torch-threads N] [--prefetch N] [--seed N]");
+            foreach (var (name, (summary, _)) in Benches) Console.WriteLine($"  {name,-8} {summary}");
+            return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 2;
+        }
+        try
+        {
+            return bench.Run(BenchArgs.Parse(args.AsSpan(1)));
+        }
+        catch (SharpVisionException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+    }
 }

@@ -1,0 +1,42 @@
+using System.Globalization;
+
+namespace SharpVision.Bench;
+
+/// <summary>The options every bench understands; a bench ignores those it does not use (null = its default).</summary>
+public sealed record BenchArgs
+{
+    public int? Images { get; init; }
+    public int? Reps { get; init; }
+    public int? Steps { get; init; }
+    public int? Workers { get; init; }
+    public int? TorchThreads { get; init; }
+    public int? Prefetch { get; init; }
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Parses <c>--name N</c> pairs; every value is a non-negative integer.</summary>
+    /// <exception cref="InvalidOptionException">An unknown option or a bad value.</exception>
+    public static BenchArgs Parse(ReadOnlySpan<string> args)
+    {
+        var result = new BenchArgs();
+        string[] known = ["--images", "--reps", "--steps", "--workers", "--torch-threads", "--prefetch", "--seed"];
+        for (int i = 0; i < args.Length; i += 2)
+        {
+            string name = args[i];
+            if (Array.IndexOf(known, name) < 0)
+                throw new InvalidOptionException("option", $"one of {string.Join(", ", known)}", name);
+            if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int v))
+                throw new InvalidOptionException(name, "a non-negative integer", i + 1 < args.Length ? args[i + 1] : "(missing)");
+            result = name switch
+            {
+                "--images" => result with { Images = v },
+                "--reps" => result with { Reps = v },
+                "--steps" => result with { Steps = v },
+                "--workers" => result with { Workers = v },
+                "--torch-threads" => result with { TorchThreads = v },
+                "--prefetch" => result with { Prefetch = v },
+                _ => result with { Seed = v },
+            };
+        }
+        return result;
+    }
+}

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using SharpVision.Augmentation;
+using SharpVision.Data;
+using SharpVision.Imaging;
+
+namespace SharpVision.Bench;
+
+/// <summary>
+/// <c>loader</c>: images/s of the real training pipeline (decode at reduced DCT scale, resize to 150 px, the
+/// cats-vs-dogs augmentation, fill floats) through <see cref="DataLoader"/> with 1 worker and with one worker
+/// per core, alternated over repetitions (medians), then the per-stage cost in ms/image on one thread.
+/// </summary>
+public static class LoaderBench
+{
+    /// <summary>The augmentation of "Deep Learning with Python" 5.2 (cats vs dogs with smallcnn).</summary>
+    public const string AugmentSpec =
+        "rotation_range=40,width_shift_range=0.2,height_shift_range=0.2,shear_range=0.2,zoom_range=0.2,horizontal_flip=true";
+
+    public const int ImageSize = 150;
+
+    public static Preprocessing Preprocessing { get; } = new() { Size = ImageSize };
+
+    public static Augmenter Augmenter { get; } = new(AugmentOptions.Parse(AugmentSpec));
+
+    public static int Run(BenchArgs args)
+    {
+        int count = args.Images ?? 500;
+        int reps = Math.Max(1, args.Reps ?? 3);
+        string dir = PhotoFolder.Ensure(count, args.Seed, Console.Out);
+        var dataset = FolderDataset.Load(dir);
+        var pipeline = ImagePipeline.Create(Preprocessing, Augmenter);
+        int cores = Environment.ProcessorCount;
+        Console.WriteLine($"loader: {dataset.Count} JPEGs {PhotoFolder.Width}x{PhotoFolder.Height} q{PhotoFolder.Quality} " +
+                          $"(mean {PhotoFolder.MeanFileBytes(dir) / 1024:F0} KB) -> {ImageSize}x{ImageSize}, augment {AugmentSpec}");
+        Console.WriteLine($"load average: {TrainBench.LoadAverage()}");
+        Console.WriteLine($"{cores} logical cores; {reps} repetitions, alternating; medians (machine shared: expect noise)");
+
+        int[] workerCounts = cores > 1 ? [1, cores] : [1];
+        var rates = workerCounts.ToDictionary(w => w, _ => new List<double>());
+        // One untimed pass warms the JIT, the page cache and the thread pool.
+        Consume(new DataLoader(dataset, pipeline, Preprocessing, new DataLoaderOptions { Workers = 1 }), 0);
+        for (int rep = 0; rep < reps; rep++)
+        {
+            foreach (int w in workerCounts)
+            {
+                var loader = new DataLoader(dataset, pipeline, Preprocessing, new DataLoaderOptions { Workers = w, PrefetchBatches = args.Prefetch ?? 2 });
+                rates[w].Add(Consume(loader, rep));
+            }
+        }
+
+        Console.WriteLine();
+        var table = new Table("loader (batch 32)", "images/s", "min..max", "vs 1 worker");
+        double one = Stats.Median(rates[1]);
+        foreach (int w in workerCounts)
+        {
+            double median = Stats.Median(rates[w]);
+            table.Add($"workers = {w}", median.ToString("F1"), Stats.Range(rates[w], "F0"), (median / one).ToString("F2"));
+        }
+        table.Print(Console.Out);
+
+        Console.WriteLine();
+        StageCosts(dataset, Math.Min(count, 200)).Print(Console.Out);
+        return 0;
+    }
+
+    /// <summary>Enumerates one epoch, disposing every batch; returns images/s.</summary>
+    private static double Consume(DataLoader loader, int epoch)
+    {
+        var clock = Stopwatch.StartNew();
+        long images = 0;
+        foreach (var batch in loader.Epoch(epoch))
+        {
+            images += batch.Size;
+            batch.Dispose();
+        }
+        return images / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>
+    /// The pipeline's stages timed one by one on this thread over <paramref name="n"/> images, mirroring
+    /// <see cref="ImagePipeline.Create"/> (decode with the target size hint, resize if needed, augment) and
+    /// <see cref="Preprocessing.Fill"/>; full-size decoding is shown for comparison.
+    /// </summary>
+    private static Table StageCosts(ClassificationDataset dataset, int n)
+    {
+        var scaled = DecodeOptions.Default with { TargetSize = (ImageSize, ImageSize) };
+        var floats = new float[3 * ImageSize * ImageSize];
+        double read = 0, decode = 0, decodeFull = 0, resize = 0, augment = 0, fill = 0;
+        string decodedSize = "";
+        for (int pass = 0; pass < 2; pass++) // pass 0 warms up
+        {
+            read = decode = decodeFull = resize = augment = fill = 0;
+            for (int i = 0; i < n; i++)
+            {
+                string path = dataset.Samples[i].Path;
+                long t0 = Stopwatch.GetTimestamp();
+                byte[] bytes = File.ReadAllBytes(path);
+                long t1 = Stopwatch.GetTimestamp();
+                var image = ImageDecoder.Decode(bytes, path, scaled);
+                long t2 = Stopwatch.GetTimestamp();
+                _ = ImageDecoder.Decode(bytes, path);
+                long t3 = Stopwatch.GetTimestamp();
+                decodedSize = $"{image.Width}x{image.Height}";
+                if (image.Width != ImageSize || image.Height != ImageSize)
+                    image = Resizer.Resize(image, ImageSize, ImageSize, Preprocessing.Interpolation);
+                long t4 = Stopwatch.GetTimestamp();
+                image = Augmenter.Apply(image, new Random(i));
+                long t5 = Stopwatch.GetTimestamp();
+                Preprocessing.Fill(image, floats);
+                long t6 = Stopwatch.GetTimestamp();
+                read += Ms(t1 - t0);
+                decode += Ms(t2 - t1);
+                decodeFull += Ms(t3 - t2);
+                resize += Ms(t4 - t3);
+                augment += Ms(t5 - t4);
+                fill += Ms(t6 - t5);
+            }
+        }
+        double total = read + decode + resize + augment + fill;
+        var table = new Table($"stage (1 thread, {n} images)", "ms/image", "share");
+        void Row(string name, double sum) => table.Add(name, (sum / n).ToString("F2"), (sum / total).ToString("P0"));
+        Row("read file", read);
+        Row($"decode at DCT scale -> {decodedSize}", decode);
+        Row($"resize -> {ImageSize}x{ImageSize} bilinear", resize);
+        Row("augment (one affine warp)", augment);
+        Row("fill floats [3,150,150]", fill);
+        Row("total per image", total);
+        table.Add($"(decode at full size {PhotoFolder.Width}x{PhotoFolder.Height}, not used)", (decodeFull / n).ToString("F2"), "");
+        return table;
+    }
+
+    private static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+}
