@@ -20,6 +20,9 @@ public static class Program
         ["datasets"] = DatasetsCommand.Run,
         ["augment-preview"] = AugmentPreviewCommand.Run,
         ["plot"] = PlotCommand.Run,
+        ["convert"] = ConvertCommand.Run,
+        ["anchors"] = AnchorsCommand.Run,
+        ["detect"] = DetectCommand.Run,
     };
 
     public static int Main(string[] args)
@@ -71,6 +74,11 @@ public static class Program
           summary MODEL|ARCH [--img-size N] [--num-classes K]
           export MODEL --format onnx|pt|safetensors [--out FILE]
           datasets export digits --out DIR
+          datasets make-shapes --out DIR [--images N] [--seed N] [--img-size 320] [--val-fraction 0.2]
+          convert voc VOC_DIR --classes classes.txt --out train.txt [--sets train,val]
+          convert lines|voc|yolo|coco INPUT --to lines|voc|coco|yolo --out PATH [--classes FILE]
+          detect check DATA [--classes FILE]
+          anchors DATA [--clusters 9] [--img-size 416] [--out yolo_anchors.txt]
           augment-preview DATA --augment K=V,... [--out grid.png]
           demo [--out DIR]
 
