@@ -20,6 +20,7 @@ public static class Program
         ["datasets"] = DatasetsCommand.Run,
         ["augment-preview"] = AugmentPreviewCommand.Run,
         ["plot"] = PlotCommand.Run,
+        ["map"] = MapCommand.Run,
     };
 
     public static int Main(string[] args)
@@ -68,6 +69,7 @@ public static class Program
           predict MODEL PATH... [--out preds.csv] [--top-k K] [--probabilities] [--grid FILE.png]
                 [--submission kaggle-dogs-vs-cats | --id-from-filename]
           plot RUN [--out FILE.png]
+          map --gt GT --dt DT [--classes classes.txt] [--out DIR] [--json]
           summary MODEL|ARCH [--img-size N] [--num-classes K]
           export MODEL --format onnx|pt|safetensors [--out FILE]
           datasets export digits --out DIR
