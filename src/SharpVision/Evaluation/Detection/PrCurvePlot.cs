@@ -54,7 +54,8 @@ public static class PrCurvePlot
         {
             var s = plot.Add.Scatter(recallPoints, report.Coco.PrecisionCurve(k, iou));
             s.Color = Color.FromHex(colour);
-            s.LineWidth = 2;
+            // The 0.50 curve is drawn wider so it still shows where the 0.75 curve lies on top of it.
+            s.LineWidth = iou == 0.5 ? 5 : 2;
             s.MarkerSize = 0;
             s.LegendText = label;
         }
