@@ -23,6 +23,7 @@ public static class Program
         ["convert"] = ConvertCommand.Run,
         ["anchors"] = AnchorsCommand.Run,
         ["detect"] = DetectCommand.Run,
+        ["map"] = MapCommand.Run,
     };
 
     public static int Main(string[] args)
@@ -71,6 +72,7 @@ public static class Program
           predict MODEL PATH... [--out preds.csv] [--top-k K] [--probabilities] [--grid FILE.png]
                 [--submission kaggle-dogs-vs-cats | --id-from-filename]
           plot RUN [--out FILE.png]
+          map --gt GT --dt DT [--classes classes.txt] [--out DIR] [--json]
           summary MODEL|ARCH [--img-size N] [--num-classes K]
           export MODEL --format onnx|pt|safetensors [--out FILE]
           datasets export digits --out DIR
