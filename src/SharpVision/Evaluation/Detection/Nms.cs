@@ -1,0 +1,66 @@
+namespace SharpVision.Evaluation.Detection;
+
+/// <summary>
+/// Greedy non-maximum suppression, Darknet's way (<c>do_nms_sort</c>): within a class, boxes are taken by
+/// decreasing score and each kept box removes every later box whose IoU with it is strictly above the threshold.
+/// Boxes are corners in pixels (x1, y1, x2, y2).
+/// </summary>
+public static class Nms
+{
+    /// <summary>
+    /// Intersection over union of two corner boxes, computed like Darknet's <c>box_iou</c>: no overlap (or a
+    /// negative extent) gives 0.
+    /// </summary>
+    public static float IoU((float X1, float Y1, float X2, float Y2) a, (float X1, float Y1, float X2, float Y2) b)
+    {
+        float w = Math.Min(a.X2, b.X2) - Math.Max(a.X1, b.X1);
+        float h = Math.Min(a.Y2, b.Y2) - Math.Max(a.Y1, b.Y1);
+        if (w < 0 || h < 0) return 0;
+        float inter = w * h;
+        float union = (a.X2 - a.X1) * (a.Y2 - a.Y1) + (b.X2 - b.X1) * (b.Y2 - b.Y1) - inter;
+        return union <= 0 ? 0 : inter / union;
+    }
+
+    /// <summary>
+    /// One class: the indices of the boxes kept, highest score first. Ties keep input order (a stable sort).
+    /// A box is removed when its IoU with a kept, higher-scored box is strictly greater than <paramref name="iouThreshold"/>.
+    /// </summary>
+    public static List<int> Greedy(IReadOnlyList<(float X1, float Y1, float X2, float Y2)> boxes, IReadOnlyList<float> scores, float iouThreshold)
+    {
+        if (boxes.Count != scores.Count) throw new ArgumentException($"{boxes.Count} boxes but {scores.Count} scores", nameof(scores));
+        var order = Enumerable.Range(0, boxes.Count).OrderByDescending(i => scores[i]).ToArray();
+        var suppressed = new bool[boxes.Count];
+        var kept = new List<int>();
+        for (int a = 0; a < order.Length; a++)
+        {
+            int i = order[a];
+            if (suppressed[i]) continue;
+            kept.Add(i);
+            for (int b = a + 1; b < order.Length; b++)
+            {
+                int j = order[b];
+                if (!suppressed[j] && IoU(boxes[i], boxes[j]) > iouThreshold) suppressed[j] = true;
+            }
+        }
+        return kept;
+    }
+
+    /// <summary>
+    /// Per-class greedy NMS: <see cref="Greedy"/> run separately on the boxes of each class id. Returns the kept
+    /// indices, grouped by class in ascending class id, each group highest score first.
+    /// </summary>
+    public static List<int> PerClass(IReadOnlyList<(float X1, float Y1, float X2, float Y2)> boxes, IReadOnlyList<float> scores,
+        IReadOnlyList<int> classIds, float iouThreshold)
+    {
+        if (boxes.Count != scores.Count || boxes.Count != classIds.Count)
+            throw new ArgumentException($"{boxes.Count} boxes, {scores.Count} scores and {classIds.Count} class ids must be the same count");
+        var kept = new List<int>();
+        foreach (var group in Enumerable.Range(0, boxes.Count).GroupBy(i => classIds[i]).OrderBy(g => g.Key))
+        {
+            var idx = group.ToArray();
+            var keep = Greedy(idx.Select(i => boxes[i]).ToArray(), idx.Select(i => scores[i]).ToArray(), iouThreshold);
+            kept.AddRange(keep.Select(k => idx[k]));
+        }
+        return kept;
+    }
+}

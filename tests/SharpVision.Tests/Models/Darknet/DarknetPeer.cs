@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using SharpVision.Imaging;
+using SharpVision.Models;
+using SharpVision.Weights;
+using static TorchSharp.torch;
+
+namespace SharpVision.Tests.Models.Darknet;
+
+/// <summary>
+/// Debian's <c>darknet</c> (/usr/bin/darknet, cfgs in /usr/share/darknet/cfg) as the reference peer: makes
+/// random weights with <c>darknet partial</c> and runs <c>darknet detector valid</c> with COCO output.
+/// </summary>
+public static class DarknetPeer
+{
+    public const string Exe = "/usr/bin/darknet";
+    public const string Share = "/usr/share/darknet";
+    public const string MissingReason = "Debian's darknet not found: apt-get install darknet";
+
+    public static bool Available => File.Exists(Exe) && File.Exists(Cfg("yolov3-tiny"));
+
+    public static string Cfg(string name) => Path.Combine(Share, "cfg", name + ".cfg");
+    public static string CocoNames => Path.Combine(Share, "data", "coco.names");
+
+    /// <summary>Runs darknet in <paramref name="workDir"/>; returns stdout + stderr; throws on a non-zero exit or timeout.</summary>
+    public static string Run(string workDir, TimeSpan timeout, params string[] args)
+    {
+        var start = new ProcessStartInfo(Exe)
+        {
+            WorkingDirectory = workDir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var p = Process.Start(start) ?? throw new InvalidOperationException("could not start darknet");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeout))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"darknet {string.Join(' ', args)} did not finish in {timeout.TotalSeconds} s");
+        }
+        p.WaitForExit();
+        string all = stdout.Result + stderr.Result;
+        if (p.ExitCode != 0) throw new InvalidOperationException($"darknet {string.Join(' ', args)} exited with {p.ExitCode}:\n{all}");
+        return all;
+    }
+
+    /// <summary>
+    /// Random weights written by darknet itself: <c>darknet partial CFG empty.weights OUT 1000</c> loads nothing from the
+    /// empty file (the layers keep their random initialisation) and saves them. Its BatchNorm variance is 0, which
+    /// makes every output explode, so we set it with our reader/writer (uniform 0.5..1.5), and make the YOLO
+    /// outputs spread out: the convolutions feeding [yolo] layers get, on their objectness and class rows only,
+    /// weights x <paramref name="headGain"/> and bias <paramref name="headBias"/>, so that scores range from ~0 to ~1
+    /// instead of all sitting near 0.25. The comparison is then on this one file, read by both sides.
+    /// </summary>
+    public static string MakeRandomWeights(string workDir, string cfgName, float headGain = 4f, float headBias = -4f, int seed = 7)
+    {
+        string empty = Path.Combine(workDir, "empty.weights");
+        File.WriteAllBytes(empty, []);
+        string raw = Path.Combine(workDir, cfgName + ".partial.weights");
+        Run(workDir, TimeSpan.FromMinutes(2), "partial", Cfg(cfgName), empty, raw, "1000");
+        using var net = DarknetNetwork.FromFile(Cfg(cfgName));
+        var header = DarknetWeights.Read(raw, net);
+        var rng = new Random(seed);
+        var layers = net.Layers;
+        using (no_grad())
+        {
+            foreach (var conv in net.ConvolutionalLayers.Where(c => c.BatchNormalize))
+            {
+                var v = Enumerable.Range(0, conv.Filters).Select(_ => (float)(0.5 + rng.NextDouble())).ToArray();
+                conv.RollingVariance!.copy_(tensor(v));
+            }
+            for (int i = 1; i < layers.Count; i++)
+            {
+                if (layers[i] is not YoloLayer yolo || layers[i - 1] is not DarknetConvolutional head) continue;
+                // Only objectness and class rows: x, y, w, h keep darknet's scale, so boxes stay a few cells wide
+                // (a larger w/h spread gives sub-pixel slivers whose IoU is float noise).
+                var gain = new float[head.Filters];
+                var b = new float[head.Filters];
+                for (int a = 0; a < yolo.Mask.Count; a++)
+                    for (int e = 0; e < 5 + yolo.Classes; e++)
+                    {
+                        gain[a * (5 + yolo.Classes) + e] = e >= 4 ? headGain : 1;
+                        b[a * (5 + yolo.Classes) + e] = e >= 4 ? headBias : 0;
+                    }
+                head.Weights.mul_(tensor(gain).view(-1, 1, 1, 1));
+                head.Biases.copy_(tensor(b));
+            }
+        }
+        string patched = Path.Combine(workDir, cfgName + ".weights");
+        DarknetWeights.Write(patched, net, header);
+        File.Delete(raw);
+        return patched;
+    }
+
+    /// <summary>Sample photos of darknet's data folder decoded once and saved as PNG (lossless, so both sides read identical pixels).</summary>
+    public static List<string> PngSamples(string workDir, params string[] names)
+    {
+        var result = new List<string>();
+        for (int i = 0; i < names.Length; i++)
+        {
+            var image = ImageDecoder.Decode(Path.Combine(Share, "data", names[i] + ".jpg"));
+            // darknet's COCO writer takes the image id from the digits after the last '_'.
+            string png = Path.Combine(workDir, $"img_{i + 1}.png");
+            ImageEncoder.SavePng(image, png);
+            result.Add(png);
+        }
+        return result;
+    }
+
+    public sealed record PeerBox(int ImageIndex, int ClassId, float Score, float X1, float Y1, float X2, float Y2);
+
+    private static readonly int[] CocoIds =
+    [
+        1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 28, 31, 32, 33, 34, 35, 36, 37, 38,
+        39, 40, 41, 42, 43, 44, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 67, 70, 72, 73, 74, 75,
+        76, 77, 78, 79, 80, 81, 82, 84, 85, 86, 87, 88, 89, 90,
+    ];
+
+    /// <summary>
+    /// <c>darknet detector valid</c> (thresh .005, NMS .45, letterboxed input) with <c>eval=coco</c>: returns its
+    /// boxes (pixel corners clipped to the image) and the wall-clock seconds it took.
+    /// </summary>
+    public static (List<PeerBox> Boxes, double Seconds) DetectorValid(string workDir, string cfgPath, string weights, IReadOnlyList<string> images)
+    {
+        File.WriteAllLines(Path.Combine(workDir, "valid.txt"), images);
+        Directory.CreateDirectory(Path.Combine(workDir, "results"));
+        string data = Path.Combine(workDir, "peer.data");
+        File.WriteAllText(data, $"classes=80\nvalid={Path.Combine(workDir, "valid.txt")}\nnames={CocoNames}\nresults={Path.Combine(workDir, "results")}\neval=coco\n");
+        var sw = Stopwatch.StartNew();
+        Run(workDir, TimeSpan.FromMinutes(5), "detector", "valid", data, cfgPath, weights);
+        double seconds = sw.Elapsed.TotalSeconds;
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(workDir, "results", "coco_results.json")));
+        var boxes = new List<PeerBox>();
+        foreach (var e in doc.RootElement.EnumerateArray())
+        {
+            var bb = e.GetProperty("bbox").EnumerateArray().Select(v => v.GetSingle()).ToArray();
+            boxes.Add(new PeerBox(e.GetProperty("image_id").GetInt32() - 1, Array.IndexOf(CocoIds, e.GetProperty("category_id").GetInt32()),
+                e.GetProperty("score").GetSingle(), bb[0], bb[1], bb[0] + bb[2], bb[1] + bb[3]));
+        }
+        return (boxes, seconds);
+    }
+}
+
+/// <summary>A fact that runs only where Debian's darknet is installed, and says why it skips otherwise.</summary>
+public sealed class DarknetFactAttribute : FactAttribute
+{
+    public DarknetFactAttribute()
+    {
+        if (!DarknetPeer.Available) Skip = DarknetPeer.MissingReason;
+    }
+}
