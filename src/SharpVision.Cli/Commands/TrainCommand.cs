@@ -87,6 +87,8 @@ public static class TrainCommand
         if (unfreezeTop is not null && phases is null)
             throw new InvalidOptionException("--unfreeze-top", "used with --fine-tune E1,E2", unfreezeTop.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
         string? augment = a.String("--augment");
+        string? pretrained = a.String("--pretrained");
+        if (pretrained is not null) Weights.Pretrained.PretrainedWeights.ArchitectureFor(model, pretrained); // validates source and model
         int? cacheAugmented = a.IntOrNull("--cache-augmented", min: 1, max: 1000);
         if (cacheAugmented is not null && augment is null)
             throw new InvalidOptionException("--cache-augmented", "used with --augment (without augmentation one copy is cached automatically)", cacheAugmented.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -130,7 +132,7 @@ public static class TrainCommand
             ExistOk = a.Flag("--exist-ok"),
             MaxPixels = a.Int("--max-pixels", (int)Imaging.DecodeOptions.DefaultMaxPixels, min: 1),
             LogEvery = a.IntOrNull("--log-every", min: 1),
-            Pretrained = a.String("--pretrained"),
+            Pretrained = pretrained,
             Weights = a.ExistingPath("--weights"),
             Freeze = freeze,
             FineTune = fineTune,
