@@ -7,6 +7,7 @@ namespace SharpVision.Bench;
 /// </summary>
 public static class Program
 {
+<<<<<<< HEAD
     /// <summary>The benches by name: adding one is one file plus one line here.</summary>
     private static readonly Dictionary<string, (string Summary, Func<BenchArgs, int> Run)> Benches = new(StringComparer.Ordinal)
     {
@@ -34,4 +35,7 @@ public static class Program
             return 2;
         }
     }
+=======
+    public static int Main(string[] args) => args.Length > 0 && args[0] == "transfer" ? TransferBench.Run(args[1..]) : 0;
+>>>>>>> feat/transfer
 }

@@ -24,6 +24,8 @@ public static class Program
         ["anchors"] = AnchorsCommand.Run,
         ["detect"] = DetectCommand.Run,
         ["map"] = MapCommand.Run,
+        ["lr-find"] = LrFindCommand.Run,
+        ["features"] = FeaturesCommand.Run,
     };
 
     public static int Main(string[] args)
@@ -68,6 +70,10 @@ public static class Program
           train DATA [--val DIR | --val-split F] [--layout folders|filenames|csv] [--model NAME|FILE.yaml]
                 [--img-size N] [--batch N] [--epochs N] [--lr F] [--optimizer NAME] [--augment K=V,...|FILE.yaml]
                 [--patience N] [--seed N] [--workers N] [--device D] [--out DIR]
+                [--pretrained imagenet|FILE.pth] [--freeze N|backbone] [--fine-tune E1,E2 [--unfreeze-top K]]
+                [--cache-augmented K] [--feature-cache auto|off]
+          lr-find DATA --model NAME [train options] [--start-lr F] [--end-lr F] [--steps N] [--plot FILE.png]
+          features MODEL DATA --out FILE.csv|FILE.npy [--layout ...] [--batch N]
           evaluate MODEL DATA [--layout folders|filenames|csv] [--out DIR] [--top-losses N] [--json]
           predict MODEL PATH... [--out preds.csv] [--top-k K] [--probabilities] [--grid FILE.png]
                 [--submission kaggle-dogs-vs-cats | --id-from-filename]

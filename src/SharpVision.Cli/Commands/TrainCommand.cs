@@ -23,7 +23,16 @@ public static class TrainCommand
           --reduce-lr-patience N  --reduce-lr-factor F (ReduceLROnPlateau)   --top-k K
           --seed N (0)  --workers N  --steps-per-epoch N  --device auto|cpu|cuda|cuda:N  --max-pixels N
           --out DIR (runs/train/expN)  --exist-ok  --log-every N (steps.csv)
-          --pretrained imagenet     ImageNet backbone shipped with SharpVision, new head (resnet18)
+          --pretrained imagenet|FILE.pth  ImageNet backbone shipped with SharpVision (resnet18), or a torchvision
+                                    resnet18/resnet34/resnet50/vgg16 state dict (.pth/.pt/.bin/.safetensors): its head is
+                                    dropped and a new one made; the preprocessing is ImageNet mean/std on 0..1 RGB
+          --freeze N|backbone       freeze the first N layers (summary order) or everything but the head; frozen
+                                    BatchNorm layers stay in inference mode
+          --fine-tune E1,E2         E1 epochs with the backbone frozen, then E2 epochs unfrozen at half the rate with
+                                    layer-group rates lr, lr/10, lr/100 (head first); results.csv gains phase, lr_backbone
+          --unfreeze-top K          with --fine-tune: unfreeze only the last K blocks of the backbone in phase 2
+          --cache-augmented K       frozen backbone + --augment: cache K augmented copies of each image's features
+          --feature-cache auto|off  auto (default): with a frozen backbone and no augmentation, features are computed once
           --weights FILE.svmodel    start from a complete model (strict: same architecture and classes)
         sharpvision train --resume RUN [--device D] [--workers N]
           continue an interrupted run from RUN/weights/last.svmodel with its optimizer, epoch, learning rate,
@@ -65,6 +74,24 @@ public static class TrainCommand
         if (val is not null && split is not null)
             throw new InvalidOptionException("--val-split", "left out when --val is given", split.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
         string model = a.String("--model", "smallcnn");
+        string? freeze = a.String("--freeze");
+        if (freeze is not null && freeze != "backbone" && !(int.TryParse(freeze, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n >= 0))
+            throw new InvalidOptionException("--freeze", "backbone or an integer >= 0 (the first N layers `summary` lists)", freeze);
+        string? fineTune = a.String("--fine-tune");
+        var phases = ClassificationRecipe.ParseFineTune(fineTune);
+        if (phases is not null && freeze is not null)
+            throw new InvalidOptionException("--freeze", "left out with --fine-tune (phase 1 freezes the backbone)", freeze);
+        if (phases is not null && a.String("--epochs") is { } epochsText)
+            throw new InvalidOptionException("--epochs", $"left out with --fine-tune (it runs {phases.Value.Frozen}+{phases.Value.Unfrozen} epochs)", epochsText);
+        int? unfreezeTop = a.IntOrNull("--unfreeze-top", min: 1);
+        if (unfreezeTop is not null && phases is null)
+            throw new InvalidOptionException("--unfreeze-top", "used with --fine-tune E1,E2", unfreezeTop.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        string? augment = a.String("--augment");
+        string? pretrained = a.String("--pretrained");
+        if (pretrained is not null) Weights.Pretrained.PretrainedWeights.ArchitectureFor(model, pretrained); // validates source and model
+        int? cacheAugmented = a.IntOrNull("--cache-augmented", min: 1, max: 1000);
+        if (cacheAugmented is not null && augment is null)
+            throw new InvalidOptionException("--cache-augmented", "used with --augment (without augmentation one copy is cached automatically)", cacheAugmented.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (Models.ModelRegistry.IsDefinitionFile(model) && !File.Exists(model))
             throw new InvalidOptionException("--model", "a registered name or an existing .yaml file", $"{model} (not found)");
         if (!Models.ModelRegistry.IsDefinitionFile(model) && !Models.ModelRegistry.Contains(model))
@@ -82,7 +109,7 @@ public static class TrainCommand
             ImgSize = a.Int("--img-size", 0, min: 8, max: 4096),
             Labels = a.Choice("--labels", "auto", "auto", "binary", "categorical"),
             Batch = a.Int("--batch", 32, min: 1),
-            Epochs = a.Int("--epochs", 10, min: 1),
+            Epochs = phases is { } p ? p.Frozen + p.Unfrozen : a.Int("--epochs", 10, min: 1),
             Lr = a.Double("--lr", 1e-3, min: 1e-12, max: 10),
             Optimizer = a.Choice("--optimizer", "adam", [.. OptimizerFactory.Names]),
             Momentum = a.Double("--momentum", 0, 0, 1),
@@ -90,7 +117,7 @@ public static class TrainCommand
             WeightDecay = a.Double("--weight-decay", 0, 0, 1),
             LabelSmoothing = a.Double("--label-smoothing", 0, 0, 0.99),
             ClassWeight = a.Choice("--class-weight", "none", "none", "balanced"),
-            Augment = a.String("--augment"),
+            Augment = augment,
             Schedule = a.Choice("--schedule", "none", "none", "step", "cosine", "onecycle"),
             Monitor = a.Choice("--monitor", "val_loss", "val_loss", "val_accuracy", "loss", "accuracy"),
             Patience = a.IntOrNull("--patience", min: 0),
@@ -105,8 +132,13 @@ public static class TrainCommand
             ExistOk = a.Flag("--exist-ok"),
             MaxPixels = a.Int("--max-pixels", (int)Imaging.DecodeOptions.DefaultMaxPixels, min: 1),
             LogEvery = a.IntOrNull("--log-every", min: 1),
-            Pretrained = a.String("--pretrained"),
+            Pretrained = pretrained,
             Weights = a.ExistingPath("--weights"),
+            Freeze = freeze,
+            FineTune = fineTune,
+            UnfreezeTop = unfreezeTop,
+            CacheAugmented = cacheAugmented,
+            FeatureCache = a.Choice("--feature-cache", "auto", "auto", "off"),
         };
     }
 

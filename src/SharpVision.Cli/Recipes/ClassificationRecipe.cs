@@ -85,82 +85,261 @@ public static class ClassificationRecipe
         var valLoader = val is null ? null : new DataLoader(val, ImagePipeline.Create(pre, null, decode), pre,
             new DataLoaderOptions { BatchSize = s.Batch, Shuffle = false, Seed = s.Seed, Workers = plan.Workers });
 
-        // Trainer, optimizer (built here so a resumed run can load its state into it) and callbacks.
-        var options = new TrainOptions
-        {
-            Epochs = s.Epochs,
-            InitialEpoch = state?.EpochsCompleted ?? 0,
-            Optimizer = s.Optimizer,
-            LearningRate = s.Lr,
-            Momentum = s.Momentum,
-            Nesterov = s.Nesterov,
-            WeightDecay = s.WeightDecay,
-            LabelSmoothing = s.LabelSmoothing,
-            ClassWeights = s.ClassWeight == "balanced" ? ClassWeights.Balanced(train) : null,
-            TopK = s.TopK,
-            Device = device,
-            StepsPerEpoch = trainLoader.BatchesPerEpoch,
-        };
-        model.to(device);
-        using var optimizer = OptimizerFactory.Create(s.Optimizer, model.parameters().Where(p => p.requires_grad),
-            s.Lr, s.Momentum, s.Nesterov, s.WeightDecay);
-        var trainer = new Trainer(options);
-        trainer.Warning += w => log.WriteLine($"warning: {w}");
-
-        string monitor = val is null && s.Monitor.StartsWith("val_", StringComparison.Ordinal) ? s.Monitor[4..] : s.Monitor;
-        if (resume) TruncateRows(run.ResultsCsv, state!.EpochsCompleted);
-        var named = new Dictionary<string, Callback>
-        {
-            ["best_checkpoint"] = new ModelCheckpoint(run.BestModel, (path, _) => ModelFile.Save(path, model, config), monitor: monitor, saveBestOnly: true),
-        };
-        EarlyStopping? early = null;
-        if (s.Patience is { } patience) named["early_stopping"] = early = new EarlyStopping(monitor: monitor, patience: patience, restoreBestWeights: true);
-        if (s.ReduceLrPatience is { } rp) named["reduce_lr"] = new ReduceLROnPlateau(monitor: monitor, factor: s.ReduceLrFactor, patience: rp);
-
-        var callbacks = new List<Callback> { new CsvLogger(run.ResultsCsv, append: resume), new TerminateOnNaN() };
-        callbacks.AddRange(named.Values);
-        switch (s.Schedule)
-        {
-            // The base rate is the configured one, not the optimizer's current rate (which a resume restores).
-            case "step": callbacks.Add(new StepLR(Math.Max(1, s.Epochs / 3), baseLr: s.Lr)); break;
-            case "cosine": callbacks.Add(new CosineLR(s.Epochs, baseLr: s.Lr)); break;
-            case "onecycle": callbacks.Add(new OneCycleLR(s.Lr, trainLoader.BatchesPerEpoch, s.Epochs)); break;
-        }
-        string stepsCsv = Path.Combine(run.Path, "steps.csv");
-        if (s.LogEvery is { } every)
-        {
-            if (resume) TruncateRows(stepsCsv, state!.EpochsCompleted);
-            callbacks.Add(new StepLogger(stepsCsv, every, append: resume));
-        }
-        callbacks.Add(new CurvesCallback(run.ResultsCsv, run.CurvesPng));
-        // Last: the resumable checkpoint, taken after every other callback has updated its counters and the rate.
-        callbacks.Add(new ModelCheckpoint(run.LastModel, (path, _) => ModelFile.Save(path, model, config, new Dictionary<string, byte[]>
-        {
-            [TrainingState.Entry] = TrainingState.Capture(trainer, named).ToJson(),
-            [TrainingState.OptimizerEntry] = TrainingState.SaveOptimizer(optimizer),
-        })));
-        using var progress = new ProgressBar();
-        callbacks.Add(progress);
-
+        // Phases: one plain run, or --fine-tune E1,E2 (phase 1 = frozen backbone, phase 2 = unfrozen at layer-group rates).
+        var phases = PlanPhases(s);
+        int done = state?.EpochsCompleted ?? 0;
         if (state is not null)
         {
-            var optimizerState = ModelFile.ReadEntry(run.LastModel, TrainingState.OptimizerEntry)
-                ?? throw new SharpVisionException($"--resume {runDir}: {run.LastModel} holds no optimizer state.");
-            TrainingState.LoadOptimizer(optimizer, optimizerState);
-            OptimizerFactory.SetLearningRate(optimizer, state.LearningRate);
-            if (early is not null && File.Exists(run.BestModel))
-                early.SetBestWeights(ReadWeights(run.BestModel));
-            // Last: building networks above draws from libtorch's generator; the restored state must be what
-            // the next epoch's dropout sees, as in the uninterrupted run.
-            state.Restore(named);
+            // A run killed after logging an epoch but before its checkpoint repeats that epoch, which must appear once.
+            TruncateRows(run.ResultsCsv, done);
+            TruncateRows(Path.Combine(run.Path, "steps.csv"), done);
         }
-
-        var history = trainer.Fit(model, trainLoader.Epoch, valLoader is null ? null : () => valLoader.Epoch(0), callbacks, optimizer);
+        model.to(device);
+        History history = new();
+        string? stopReason = null;
+        foreach (var phase in phases)
+        {
+            if (done >= phase.End) continue;
+            ApplyFreezing(s, phase, model, log);
+            // The optimizer state in the checkpoint belongs to the phase of its last epoch.
+            var phaseState = state is not null && (state.Phase ?? phase.Number) == phase.Number && state.EpochsCompleted > phase.Start ? state : null;
+            var h = RunPhase(s, phase, phases.Count > 1, model, config, run, train, val, trainLoader, valLoader, augment, device, Math.Max(done, phase.Start), phaseState, resume && done > 0, log);
+            foreach (var (epoch, logs) in h.Epochs.Zip(h.Logs)) history.Add(epoch, logs);
+            stopReason = h.StopReason;
+            done = phase.End;
+            resume = true; // later phases append to the same files
+            if (h.StopReason is not null) break;
+        }
         ReportSkipped("training", trainLoader, log);
         if (valLoader is not null) ReportSkipped("validation", valLoader, log);
-        if (history.StopReason is { } reason) log.WriteLine(reason);
+        if (stopReason is { } reason) log.WriteLine(reason);
         model.Dispose();
-        return new TrainResult(run.Path, history, config, history.StopReason);
+        return new TrainResult(run.Path, history, config, stopReason);
+    }
+
+    /// <summary>
+    /// <c>sharpvision lr-find</c>: the same data, model, freezing (phase 1 with --fine-tune) and optimizer as
+    /// <see cref="Train"/> would use, swept over rates; writes <paramref name="png"/> and returns the result.
+    /// </summary>
+    public static LrFindResult LrFind(TrainSettings s, double start, double end, int steps, string png, TextWriter log)
+    {
+        var plan = ThreadPlan.Choose(Environment.ProcessorCount, s.Workers);
+        torch.set_num_threads(plan.TorchThreads);
+        torch.manual_seed(s.Seed);
+        var device = Devices.Resolve(s.Device);
+        var (train, _) = LoadData(s, log);
+        var augment = s.Augment is null ? new AugmentOptions()
+            : File.Exists(s.Augment) ? AugmentOptions.FromYamlFile(s.Augment) : AugmentOptions.Parse(s.Augment);
+        var (model, config) = CreateModel(s, train, augment, log);
+        using var _ = model;
+        var phase = PlanPhases(s)[0];
+        ApplyFreezing(s, phase, model, log);
+        var pre = config.Preprocessing;
+        var loader = new DataLoader(train, ImagePipeline.Create(pre, new Augmenter(augment), new DecodeOptions { MaxPixels = s.MaxPixels }), pre,
+            new DataLoaderOptions { BatchSize = s.Batch, Seed = s.Seed, Workers = plan.Workers });
+        log.WriteLine($"lr-find: {steps} steps of {s.Batch} images, rate {start:G2} -> {end:G2} (exponential), {s.Optimizer}; the weights are restored afterwards.");
+        var result = LrFinder.Run(model, loader.Epoch, s.Optimizer, start, end, steps, device, s.Momentum, s.WeightDecay);
+        LrFinder.SavePlot(result, png, $"Learning rate finder: {config.Architecture} on {Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}");
+        if (result.StopReason is { } why) log.WriteLine($"Stopped after {result.Rates.Length} steps: {why}.");
+        return result;
+    }
+
+    /// <summary>One training phase: epochs [Start, End), 1-based <see cref="Number"/>.</summary>
+    private sealed record Phase(int Number, int Start, int End);
+
+    private static List<Phase> PlanPhases(TrainSettings s)
+    {
+        if (ParseFineTune(s.FineTune) is not { } ft) return [new Phase(0, 0, s.Epochs)];
+        return [new Phase(1, 0, ft.Frozen), new Phase(2, ft.Frozen, ft.Frozen + ft.Unfrozen)];
+    }
+
+    /// <summary>"E1,E2" -> (E1, E2), both >= 1; null for null.</summary>
+    public static (int Frozen, int Unfrozen)? ParseFineTune(string? text)
+    {
+        if (text is null) return null;
+        var parts = text.Split(',');
+        if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out int e1)
+            && int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int e2) && e1 >= 1 && e2 >= 1)
+            return (e1, e2);
+        throw new InvalidOptionException("--fine-tune", "two epoch counts E1,E2 (each >= 1), e.g. 3,3", text);
+    }
+
+    private static void ApplyFreezing(TrainSettings s, Phase phase, ImageClassifier model, TextWriter log)
+    {
+        string what;
+        switch (phase.Number)
+        {
+            case 1:
+                Freezing.FreezeBackbone(model);
+                what = "phase 1: backbone frozen, training the head";
+                break;
+            case 2 when s.UnfreezeTop is { } k:
+                Freezing.UnfreezeTop(model, k);
+                what = $"phase 2: last {k} block(s) of the backbone and the head trainable";
+                break;
+            case 2:
+                Freezing.Unfreeze(model);
+                what = "phase 2: everything trainable";
+                break;
+            default:
+                if (s.Freeze is null) return;
+                if (s.Freeze == "backbone")
+                {
+                    Freezing.FreezeBackbone(model);
+                    what = "--freeze backbone: everything but the head frozen";
+                }
+                else
+                {
+                    int n = int.Parse(s.Freeze, CultureInfo.InvariantCulture);
+                    int rows = Freezing.FreezeFirst(model, n);
+                    what = $"--freeze {n}: the first {n} of {rows} layers frozen";
+                }
+                break;
+        }
+        var (trainable, frozen) = Freezing.Count(model);
+        log.WriteLine($"{what} (trainable params: {trainable:N0}, non-trainable params: {frozen:N0}).");
+    }
+
+    private static History RunPhase(TrainSettings s, Phase phase, bool logPhase, ImageClassifier model, ModelConfig config, RunFolder run,
+        ClassificationDataset train, ClassificationDataset? val, DataLoader trainLoader, DataLoader? valLoader, AugmentOptions augment,
+        torch.Device device, int initialEpoch, TrainingState? state, bool append, TextWriter log)
+    {
+        // Frozen-feature cache: the backbone is fixed, so its features are computed once per image (per augmented copy).
+        bool augmenting = augment.ToSpec().Length > 0;
+        bool cacheable = Freezing.IsBackboneFrozen(model) && s.FeatureCache == "auto";
+        if (cacheable && augmenting && s.CacheAugmented is null)
+        {
+            log.WriteLine("Backbone frozen but augmentation is on: features are not cached (add --cache-augmented K to cache K augmented copies per image).");
+            cacheable = false;
+        }
+        FeatureCache? trainCache = null, valCache = null;
+        if (cacheable)
+        {
+            int copies = augmenting ? s.CacheAugmented!.Value : 1;
+            var passLoader = trainLoader.Options.StepsPerEpoch is null ? trainLoader
+                : new DataLoader(train, ImagePipeline.Create(config.Preprocessing, new Augmenter(augment), new DecodeOptions { MaxPixels = s.MaxPixels }),
+                    config.Preprocessing, trainLoader.Options with { StepsPerEpoch = null });
+            log.WriteLine($"Caching backbone features for {train.Count} training images" + (copies > 1 ? $" x {copies} augmented copies" : "")
+                + (val is null ? "" : $" and {val.Count} validation images") + " ...");
+            trainCache = FeatureCache.Compute(model, passLoader, copies, device);
+            if (valLoader is not null) valCache = FeatureCache.Compute(model, valLoader, 1, device);
+            double seconds = trainCache.Elapsed.TotalSeconds + (valCache?.Elapsed.TotalSeconds ?? 0);
+            long bytes = 4L * trainCache.Width * (trainCache.Count * trainCache.Copies + (valCache?.Count ?? 0));
+            log.WriteLine($"Caching backbone features for {train.Count + (val?.Count ?? 0)} images took {seconds:0.0} s " +
+                $"({(trainCache.OnDisk ? "on disk" : "in memory")}, {bytes / 1048576.0:0.0} MB; the head trains on [N, {trainCache.Width}] features).");
+        }
+        try
+        {
+            torch.nn.Module<torch.Tensor, torch.Tensor> trained = trainCache is null ? model : new HeadModel(model);
+            Func<int, IEnumerable<Batch>> trainBatches = trainCache is null ? trainLoader.Epoch : e => trainCache.Epoch(trainLoader, e);
+            Func<IEnumerable<Batch>>? valBatches = valLoader is null ? null
+                : valCache is null ? () => valLoader.Epoch(0) : () => valCache.Epoch(valLoader, 0);
+
+            var options = new TrainOptions
+            {
+                Epochs = phase.End,
+                InitialEpoch = initialEpoch,
+                Optimizer = s.Optimizer,
+                LearningRate = s.Lr,
+                Momentum = s.Momentum,
+                Nesterov = s.Nesterov,
+                WeightDecay = s.WeightDecay,
+                LabelSmoothing = s.LabelSmoothing,
+                ClassWeights = s.ClassWeight == "balanced" ? ClassWeights.Balanced(train) : null,
+                TopK = s.TopK,
+                Device = device,
+                StepsPerEpoch = trainLoader.BatchesPerEpoch,
+            };
+            // Phase 2 of --fine-tune: half the rate (fastai), spread over layer groups head first (lr, lr/10, lr/100).
+            double baseLr = phase.Number == 2 ? s.Lr / 2 : s.Lr;
+            using var optimizer = phase.Number == 2
+                ? BuildGroupedOptimizer(s, model, baseLr, log)
+                : OptimizerFactory.Create(s.Optimizer, model.parameters().Where(p => p.requires_grad), s.Lr, s.Momentum, s.Nesterov, s.WeightDecay);
+            var trainer = new Trainer(options);
+            trainer.Warning += w => log.WriteLine($"warning: {w}");
+
+            string monitor = val is null && s.Monitor.StartsWith("val_", StringComparison.Ordinal) ? s.Monitor[4..] : s.Monitor;
+            var named = new Dictionary<string, Callback>
+            {
+                ["best_checkpoint"] = new ModelCheckpoint(run.BestModel, (path, _) => ModelFile.Save(path, model, config), monitor: monitor, saveBestOnly: true),
+            };
+            EarlyStopping? early = null;
+            if (s.Patience is { } patience) named["early_stopping"] = early = new EarlyStopping(monitor: monitor, patience: patience, restoreBestWeights: true);
+            if (s.ReduceLrPatience is { } rp) named["reduce_lr"] = new ReduceLROnPlateau(monitor: monitor, factor: s.ReduceLrFactor, patience: rp);
+
+            var callbacks = new List<Callback>();
+            if (logPhase) callbacks.Add(new PhaseColumns(phase.Number));
+            callbacks.Add(new CsvLogger(run.ResultsCsv, append: append));
+            callbacks.Add(new TerminateOnNaN());
+            callbacks.AddRange(named.Values);
+            switch (s.Schedule)
+            {
+                // The base rate is the configured one, not the optimizer's current rate (which a resume restores).
+                case "step": callbacks.Add(new StepLR(Math.Max(1, s.Epochs / 3), baseLr: baseLr)); break;
+                case "cosine": callbacks.Add(new CosineLR(s.Epochs, baseLr: baseLr)); break;
+                case "onecycle": callbacks.Add(new OneCycleLR(baseLr, trainLoader.BatchesPerEpoch, s.Epochs)); break;
+            }
+            string stepsCsv = Path.Combine(run.Path, "steps.csv");
+            if (s.LogEvery is { } every)
+            {
+                callbacks.Add(new StepLogger(stepsCsv, every, append: append));
+            }
+            callbacks.Add(new CurvesCallback(run.ResultsCsv, run.CurvesPng));
+            // Last: the resumable checkpoint, taken after every other callback has updated its counters and the rate.
+            int? phaseNumber = logPhase ? phase.Number : null;
+            callbacks.Add(new ModelCheckpoint(run.LastModel, (path, _) => ModelFile.Save(path, model, config, new Dictionary<string, byte[]>
+            {
+                [TrainingState.Entry] = (TrainingState.Capture(trainer, named) with { Phase = phaseNumber }).ToJson(),
+                [TrainingState.OptimizerEntry] = TrainingState.SaveOptimizer(optimizer),
+            })));
+            using var progress = new ProgressBar();
+            callbacks.Add(progress);
+
+            if (state is not null)
+            {
+                var optimizerState = ModelFile.ReadEntry(run.LastModel, TrainingState.OptimizerEntry)
+                    ?? throw new SharpVisionException($"--resume {run.Path}: {run.LastModel} holds no optimizer state.");
+                TrainingState.LoadOptimizer(optimizer, optimizerState);
+                OptimizerFactory.SetLearningRate(optimizer, state.LearningRate);
+                if (early is not null && File.Exists(run.BestModel))
+                {
+                    var best = ReadWeights(run.BestModel);
+                    // On cached features the trainer's model is the HeadModel, which holds the classifier as "model".
+                    early.SetBestWeights(trainCache is null ? best : best.ToDictionary(kv => "model." + kv.Key, kv => kv.Value));
+                }
+                // Last: building networks above draws from libtorch's generator; the restored state must be what
+                // the next epoch's dropout sees, as in the uninterrupted run.
+                state.Restore(named);
+            }
+            return trainer.Fit(trained, trainBatches, valBatches, callbacks, optimizer);
+        }
+        finally
+        {
+            trainCache?.Dispose();
+            valCache?.Dispose();
+        }
+    }
+
+    private static torch.optim.Optimizer BuildGroupedOptimizer(TrainSettings s, ImageClassifier model, double headLr, TextWriter log)
+    {
+        var groups = Freezing.LayerGroups(model, backboneGroups: 2);
+        var rates = DiscriminativeRates.Rates(groups.Count, headLr);
+        log.WriteLine("Layer-group learning rates (head first): " + string.Join(", ", rates.Select(r => r.ToString("G3", CultureInfo.InvariantCulture))) + ".");
+        return DiscriminativeRates.Create(s.Optimizer, groups, rates, s.Momentum, s.Nesterov, s.WeightDecay);
+    }
+
+    /// <summary>
+    /// With --fine-tune: <c>phase</c> (1 frozen backbone, 2 fine-tuning) and <c>lr_backbone</c> (the lowest layer
+    /// group's rate; 0 while the backbone is frozen) next to <c>lr</c> (the head's rate) in every epoch's logs.
+    /// Added before the CSV logger runs.
+    /// </summary>
+    private sealed class PhaseColumns(int phase) : Callback
+    {
+        public override void OnEpochEnd(int epoch, IDictionary<string, double> logs)
+        {
+            logs["phase"] = phase;
+            logs["lr_backbone"] = phase == 1 ? 0 : Trainer.Optimizer.ParamGroups.Last().LearningRate;
+        }
     }
 
     /// <summary>The network for a new run: registered/YAML architecture, optional pretrained backbone or full weights.</summary>
@@ -182,6 +361,8 @@ public static class ClassificationRecipe
                 log.WriteLine($"--pretrained {source}: using {architecture}, the {s.Model} whose ImageNet weights ship with SharpVision (NuGet), with a new {outputs}-output head.");
             model = ModelRegistry.Create(architecture, new ModelOptions(outputs, s.ImgSize));
             PretrainedWeights.Load(source, model);
+            if (PretrainedWeights.IsFile(source))
+                log.WriteLine($"--pretrained {source}: backbone weights loaded; the file's classifier ({model.Info.Classifier}) dropped, a new {outputs}-output head made.");
         }
         else
         {

@@ -46,6 +46,16 @@ public sealed record TrainSettings
     public string? Pretrained { get; init; }
     /// <summary>A complete model's weights loaded strictly before training, or null.</summary>
     public string? Weights { get; init; }
+    /// <summary>"backbone" (everything but the head) or N (the first N layers <c>summary</c> lists); null = nothing frozen.</summary>
+    public string? Freeze { get; init; }
+    /// <summary>"E1,E2": E1 epochs with the backbone frozen, then E2 unfrozen at layer-group rates; null = off.</summary>
+    public string? FineTune { get; init; }
+    /// <summary>With <see cref="FineTune"/>: unfreeze only the last K blocks in phase 2; null = all.</summary>
+    public int? UnfreezeTop { get; init; }
+    /// <summary>With augmentation and a frozen backbone: cache K augmented copies of each image's features; null = no cache with augmentation.</summary>
+    public int? CacheAugmented { get; init; }
+    /// <summary>auto (cache backbone features whenever the backbone is frozen and the inputs are fixed) or off.</summary>
+    public string FeatureCache { get; init; } = "auto";
 }
 
 /// <summary>args.yaml: every resolved setting, one <c>snake_case: value</c> line each, read back by --resume.</summary>

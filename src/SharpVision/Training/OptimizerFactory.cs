@@ -52,11 +52,17 @@ public static class OptimizerFactory
     public static double GetLearningRate(optim.Optimizer optimizer) =>
         optimizer.ParamGroups.First().LearningRate;
 
-    /// <summary>Sets the learning rate of every parameter group.</summary>
+    /// <summary>
+    /// Sets the learning rate of the first parameter group to <paramref name="learningRate"/> and scales the other
+    /// groups by the same factor, so layer-group (discriminative) rates keep their ratios under schedules; with one
+    /// group, or when the first group's rate is 0, every group gets <paramref name="learningRate"/>.
+    /// </summary>
     public static void SetLearningRate(optim.Optimizer optimizer, double learningRate)
     {
+        double first = optimizer.ParamGroups.First().LearningRate;
+        bool keepRatios = first > 0 && double.IsFinite(first);
         foreach (var group in optimizer.ParamGroups)
-            group.LearningRate = learningRate;
+            group.LearningRate = keepRatios ? group.LearningRate / first * learningRate : learningRate;
     }
 
     /// <summary>

@@ -170,6 +170,8 @@ public sealed class Trainer(TrainOptions options)
         out int skipped)
     {
         model.train();
+        // Frozen BatchNorm layers normalise with their running statistics and leave them unchanged (Keras).
+        Models.Freezing.KeepFrozenBatchNormInEval(model);
         var sums = new MetricSums(Options.TopK);
         skipped = 0;
         int step = 0;

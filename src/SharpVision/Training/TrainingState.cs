@@ -29,6 +29,8 @@ public sealed record TrainingState
     [JsonPropertyName("callbacks")] public Dictionary<string, Dictionary<string, double>> Callbacks { get; init; } = new();
     /// <summary>libtorch's CPU generator state (torch.random.get_rng_state) as base64.</summary>
     [JsonPropertyName("torch_rng_state")] public string? TorchRngState { get; init; }
+    /// <summary>Training phase of the last completed epoch (1 = frozen backbone, 2 = fine-tuning) with --fine-tune; null otherwise.</summary>
+    [JsonPropertyName("phase")] public int? Phase { get; init; }
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
 

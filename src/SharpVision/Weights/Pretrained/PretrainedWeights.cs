@@ -3,8 +3,12 @@ using SharpVision.Models;
 namespace SharpVision.Weights.Pretrained;
 
 /// <summary>
-/// Pretrained weights by source name (what <c>--pretrained</c> means). Only <c>imagenet</c> exists: the ML.NET
-/// ResNet-18 that ships through NuGet, so nothing is downloaded at run time.
+/// Pretrained weights by source (what <c>--pretrained</c> means): <c>imagenet</c>, the ML.NET ResNet-18 that ships
+/// through NuGet (nothing is downloaded at run time), or a PyTorch / safetensors state dict the user brings
+/// (<c>torch.save(torchvision.models.resnet50(weights=...).state_dict(), "r50.pth")</c>): every backbone key must be
+/// there with the same shape; the file's classifier (<see cref="Models.ModelInfo.Classifier"/>, e.g. the 1000-class
+/// <c>fc</c>) is dropped and the model's new head kept. The preprocessing is the architecture's own (torchvision's
+/// ImageNet mean/std on 0..1 RGB for resnet*/vgg16), which is what such files were trained with.
 /// </summary>
 public static class PretrainedWeights
 {
@@ -23,6 +27,12 @@ public static class PretrainedWeights
     public static string ArchitectureFor(string model, string source)
     {
         CheckSource(source);
+        if (IsFile(source))
+        {
+            if (Models.ModelRegistry.IsDefinitionFile(model) || model == MlNetResNet18.Architecture)
+                throw new InvalidOptionException("--model", $"a torchvision architecture ({string.Join(", ", TorchvisionArchitectures)}) with --pretrained {source}", model);
+            return model;
+        }
         if (model is "resnet18" or MlNetResNet18.Architecture) return MlNetResNet18.Architecture;
         throw new InvalidOptionException("--model", $"resnet18 or {MlNetResNet18.Architecture} with --pretrained {source}", model);
     }
@@ -34,15 +44,69 @@ public static class PretrainedWeights
     {
         ArgumentNullException.ThrowIfNull(model);
         CheckSource(source);
+        if (IsFile(source))
+        {
+            LoadBackbone(model, source);
+            return;
+        }
         string architecture = model.Info.Architecture;
         if (architecture != MlNetResNet18.Architecture)
             throw new InvalidOptionException("--model", $"{MlNetResNet18.Architecture} to load --pretrained {source}", architecture);
         MlNetResNet18.LoadPretrained(model);
     }
 
+    /// <summary>torchvision architectures whose state dicts load by name (SharpVision uses torchvision's keys).</summary>
+    public static IReadOnlyList<string> TorchvisionArchitectures { get; } = ["resnet18", "resnet34", "resnet50", "vgg16"];
+
+    /// <summary>True when <paramref name="source"/> names a weights file rather than a built-in source.</summary>
+    public static bool IsFile(string source) =>
+        !Sources.Contains(source) && Weights.PyTorchWeights.ReadableExtensions.Contains(Path.GetExtension(source).ToLowerInvariant());
+
+    /// <summary>
+    /// Copies every backbone tensor of the state dict in <paramref name="path"/> into <paramref name="model"/>; keys under
+    /// the classifier prefix (the file's head, e.g. <c>fc.weight</c> [1000, 512]) are dropped and the model's head is left
+    /// as it is. Returns how many tensors were loaded.
+    /// </summary>
+    /// <exception cref="ModelFileException">A backbone key missing, of another shape, or a key the model does not have.</exception>
+    public static int LoadBackbone(ImageClassifier model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        string head = model.Info.Classifier + ".";
+        var file = Weights.PyTorchWeights.ReadStateDict(path);
+        try
+        {
+            var backbone = file.Where(kv => !kv.Key.StartsWith(head, StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
+            var target = model.state_dict().Where(kv => !kv.Key.StartsWith(head, StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
+            foreach (var (key, tensor) in target)
+            {
+                if (!backbone.TryGetValue(key, out var value))
+                    throw new ModelFileException($"--pretrained {path}: missing key '{key}' (the {model.Info.Architecture} backbone expects shape {Weights.StateDicts.Shape(tensor)}); is it a {model.Info.Architecture} state dict?");
+                if (!value.shape.SequenceEqual(tensor.shape))
+                    throw new ModelFileException($"--pretrained {path}: key '{key}' has shape {Weights.StateDicts.Shape(value)} in the file but {Weights.StateDicts.Shape(tensor)} in {model.Info.Architecture}.");
+            }
+            foreach (var key in backbone.Keys)
+                if (!target.ContainsKey(key))
+                    throw new ModelFileException($"--pretrained {path}: unexpected key '{key}' that {model.Info.Architecture} does not have; is it a {model.Info.Architecture} state dict?");
+            using var noGrad = TorchSharp.torch.no_grad();
+            foreach (var (key, tensor) in target)
+                tensor.copy_(backbone[key].to(tensor.dtype));
+            return target.Count;
+        }
+        finally
+        {
+            foreach (var t in file.Values) t.Dispose();
+        }
+    }
+
     private static void CheckSource(string source)
     {
+        if (IsFile(source))
+        {
+            if (!File.Exists(source))
+                throw new InvalidOptionException("--pretrained", "imagenet or an existing .pth/.pt/.bin/.safetensors file", $"{source} (not found)");
+            return;
+        }
         if (!Sources.Contains(source))
-            throw new InvalidOptionException("--pretrained", $"one of {string.Join(", ", Sources)}", source);
+            throw new InvalidOptionException("--pretrained", $"one of {string.Join(", ", Sources)}, or a PyTorch/safetensors state dict (.pth, .pt, .bin, .safetensors)", source);
     }
 }

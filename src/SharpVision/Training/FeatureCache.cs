@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using SharpVision.Data;
+using SharpVision.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SharpVision.Training;
+
+/// <summary>
+/// Frozen-feature cache (what keras-yolo3's <c>train_bottleneck.py</c> does by hand): when everything below the head is
+/// frozen, the backbone's output for an image never changes, so it is computed once per image (per augmented copy)
+/// and the head is trained on the stored [N, F] features. Features are computed in eval mode under no_grad, so the
+/// backbone's dropout is off and BatchNorm uses its running statistics (as frozen layers do during training).
+/// </summary>
+/// <remarks>
+/// Kept in memory as float32 CPU tensors; beyond <see cref="DiskThresholdBytes"/> each copy is written to a raw float32
+/// file in a temporary folder and memory-mapped back through <c>torch.from_file</c>, so only the pages in use stay resident.
+/// Batches follow exactly the loader's plan (same shuffle per epoch, same batch sizes), so without augmentation the head
+/// sees the same features in the same order as uncached training.
+/// </remarks>
+public sealed class FeatureCache : IDisposable
+{
+    /// <summary>Caches larger than this (all copies together) go to disk: 2 GiB.</summary>
+    public const long DiskThresholdBytes = 2L << 30;
+
+    private readonly Tensor[] _features;     // per copy: [N, F] float32
+    private readonly bool[][] _valid;        // per copy: false where the image could not be decoded
+    private readonly Tensor _labels;         // [N] int64
+    private readonly string? _diskFolder;
+
+    private FeatureCache(Tensor[] features, bool[][] valid, Tensor labels, string? diskFolder, TimeSpan elapsed)
+    {
+        _features = features;
+        _valid = valid;
+        _labels = labels;
+        _diskFolder = diskFolder;
+        Elapsed = elapsed;
+    }
+
+    /// <summary>Images in the data set.</summary>
+    public int Count => (int)_labels.shape[0];
+
+    /// <summary>Feature width F.</summary>
+    public int Width => (int)_features[0].shape[1];
+
+    /// <summary>Augmented copies per image (1 without augmentation).</summary>
+    public int Copies => _features.Length;
+
+    /// <summary>Time taken to compute every copy.</summary>
+    public TimeSpan Elapsed { get; }
+
+    /// <summary>True when the features live in files rather than in memory.</summary>
+    public bool OnDisk => _diskFolder is not null;
+
+    /// <summary>The features of copy <paramref name="copy"/>: [N, F] (a view; do not dispose).</summary>
+    public Tensor Features(int copy) => _features[copy];
+
+    /// <summary>
+    /// Runs the backbone once over every image of <paramref name="loader"/>'s data set for each of
+    /// <paramref name="copies"/> passes (pass k uses the loader's augmentation of pass k, as epoch k of an uncached run
+    /// would) and stores the features by image index.
+    /// </summary>
+    /// <param name="model">The classifier; its <see cref="ImageClassifier.ForwardFeatures"/> is used.</param>
+    /// <param name="loader">The loader whose images and augmentation to use, without StepsPerEpoch (epoch k = pass k).</param>
+    /// <param name="copies">1 without augmentation, K with <c>--cache-augmented K</c>.</param>
+    /// <param name="device">Where the backbone runs.</param>
+    public static FeatureCache Compute(ImageClassifier model, DataLoader loader, int copies, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(loader);
+        if (copies < 1) throw new InvalidOptionException("--cache-augmented", "an integer >= 1", copies.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        device ??= CPU;
+        var clock = Stopwatch.StartNew();
+        var dataset = loader.Dataset;
+        int n = dataset.Count, f = model.NumFeatures;
+        if (loader.Options.StepsPerEpoch is not null)
+            throw new ArgumentException("the loader must have no StepsPerEpoch: copy k is pass k of the data", nameof(loader));
+        var passLoader = loader;
+        string? folder = (long)n * f * 4 * copies > DiskThresholdBytes
+            ? Directory.CreateTempSubdirectory("sharpvision-features-").FullName
+            : null;
+        var features = new Tensor[copies];
+        var valid = new bool[copies][];
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = no_grad();
+            for (int copy = 0; copy < copies; copy++)
+            {
+                var store = new float[(long)n * f];
+                valid[copy] = new bool[n];
+                var plan = Plan(passLoader, copy);
+                int b = 0;
+                foreach (var batch in passLoader.Epoch(copy))
+                {
+                    using (batch)
+                    {
+                        // Batches come in plan order; a batch with every image unreadable is not yielded at all.
+                        int[] indices;
+                        do indices = Present(plan[b++], batch, dataset);
+                        while (indices.Length != batch.Size && b < plan.Count);
+                        if (indices.Length != batch.Size)
+                            throw new InvalidOperationException("feature cache: a loader batch does not match its plan");
+                        if (batch.Size == 0) continue;
+                        using var scope = NewDisposeScope();
+                        var x = model.ForwardFeatures(batch.Images.to(device)).to(float32).cpu().contiguous(); // [B, F]
+                        var values = x.data<float>().ToArray();
+                        for (int i = 0; i < indices.Length; i++)
+                        {
+                            Array.Copy(values, (long)i * f, store, (long)indices[i] * f, f);
+                            valid[copy][indices[i]] = true;
+                        }
+                    }
+                }
+                features[copy] = folder is null ? Keep(tensor(store, [n, f])) : ToDisk(store, n, f, Path.Combine(folder, $"copy{copy}.f32"));
+            }
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+        var labels = Keep(tensor(dataset.Samples.Select(s => (long)s.Label).ToArray()));
+        return new FeatureCache(features, valid, labels, folder, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// The batches of epoch <paramref name="epoch"/> as <paramref name="loader"/> would give them (same images, same
+    /// order, same sizes), holding features [B, F] from copy <c>epoch mod Copies</c> instead of pixels.
+    /// </summary>
+    public IEnumerable<Batch> Epoch(DataLoader loader, int epoch)
+    {
+        int copy = epoch % Copies;
+        foreach (var indices in Plan(loader, epoch))
+        {
+            var kept = indices.Where(i => _valid[copy][i]).Select(i => (long)i).ToArray();
+            if (kept.Length == 0) continue;
+            using var index = tensor(kept);
+            yield return new Batch(_features[copy].index_select(0, index), _labels.index_select(0, index), []);
+        }
+    }
+
+    /// <summary>
+    /// The sample indices of each batch of <paramref name="loader"/>'s epoch <paramref name="epoch"/>: the data set
+    /// cut into passes, pass k shuffled from (Seed, k), epochs of BatchesPerEpoch batches (see <see cref="DataLoader"/>).
+    /// </summary>
+    public static IReadOnlyList<int[]> Plan(DataLoader loader, int epoch)
+    {
+        int n = loader.Dataset.Count, bs = loader.Options.BatchSize;
+        var batches = new List<int[]>(loader.BatchesPerEpoch);
+        long first = (long)epoch * loader.BatchesPerEpoch;
+        long orderPass = -1;
+        int[] order = [];
+        for (int k = 0; k < loader.BatchesPerEpoch; k++)
+        {
+            long pass = (first + k) / loader.BatchesPerPass;
+            int start = (int)((first + k) % loader.BatchesPerPass) * bs;
+            if (pass != orderPass)
+            {
+                order = Enumerable.Range(0, n).ToArray();
+                if (loader.Options.Shuffle) Seeds.Shuffle(order, Seeds.Derive(Seeds.ShuffleSalt, loader.Options.Seed, pass));
+                orderPass = pass;
+            }
+            batches.Add(order.AsSpan(start, Math.Min(bs, n - start)).ToArray());
+        }
+        return batches;
+    }
+
+    private static int[] Present(int[] planned, Batch batch, ClassificationDataset dataset)
+    {
+        if (batch.Skipped.Count == 0) return planned;
+        var skipped = new HashSet<string>(batch.Skipped.Select(s => s.Path), StringComparer.Ordinal);
+        return planned.Where(i => !skipped.Contains(dataset.Samples[i].Path)).ToArray();
+    }
+
+    private static Tensor Keep(Tensor t)
+    {
+        t.DetachFromDisposeScope();
+        return t;
+    }
+
+    private static Tensor ToDisk(float[] values, int n, int f, string path)
+    {
+        using (var stream = File.Create(path))
+            stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        return Keep(from_file(path, shared: false, size: (long)n * f, dtype: float32).reshape(n, f));
+    }
+
+    /// <summary>Frees the tensors and deletes the files of an on-disk cache.</summary>
+    public void Dispose()
+    {
+        foreach (var t in _features) t.Dispose();
+        _labels.Dispose();
+        if (_diskFolder is not null)
+        {
+            try { Directory.Delete(_diskFolder, recursive: true); } catch (IOException) { }
+        }
+    }
+}
+
+/// <summary>
+/// The head of a classifier as a model of its own: [B, F] cached features -> [B, K] logits, for training on a
+/// <see cref="FeatureCache"/> with the ordinary <see cref="Trainer"/>. The whole classifier is registered under
+/// <c>model</c>, so train()/eval() reach it and checkpoints of the classifier stay valid (the head's parameters are
+/// the classifier's own).
+/// </summary>
+public sealed class HeadModel : nn.Module<Tensor, Tensor>
+{
+    private readonly ImageClassifier model;
+
+    /// <summary>Wraps <paramref name="classifier"/>.</summary>
+    public HeadModel(ImageClassifier classifier) : base(nameof(HeadModel))
+    {
+        model = classifier;
+        RegisterComponents();
+    }
+
+    /// <summary>The wrapped classifier.</summary>
+    public ImageClassifier Classifier => model;
+
+    /// <summary>[B, F] -> [B, K].</summary>
+    public override Tensor forward(Tensor features) => model.ForwardHead(features);
+}
