@@ -7,7 +7,6 @@ namespace SharpVision.Bench;
 /// </summary>
 public static class Program
 {
-<<<<<<< HEAD
     /// <summary>The benches by name: adding one is one file plus one line here.</summary>
     private static readonly Dictionary<string, (string Summary, Func<BenchArgs, int> Run)> Benches = new(StringComparer.Ordinal)
     {
@@ -17,12 +16,16 @@ public static class Program
 
     public static int Main(string[] args)
     {
+        // The transfer bench reads its own options (real-photo set, --scratch, ...).
+        if (args.Length > 0 && args[0] == "transfer")
+            return TransferBench.Run(args[1..]);
         if (args.Length == 0 || args[0] is "-h" or "--help" || !Benches.TryGetValue(args[0], out var bench))
         {
             if (args.Length > 0 && args[0] is not ("-h" or "--help"))
-                Console.Error.WriteLine($"bench must be one of {string.Join(", ", Benches.Keys)}. Received: {args[0]}");
+                Console.Error.WriteLine($"bench must be one of {string.Join(", ", Benches.Keys.Append("transfer"))}. Received: {args[0]}");
             Console.WriteLine("usage: dotnet run -c Release --project bench -- <bench> [--images N] [--reps N] [--steps N] [--workers N] [--torch-threads N] [--prefetch N] [--seed N]");
             foreach (var (name, (summary, _)) in Benches) Console.WriteLine($"  {name,-8} {summary}");
+            Console.WriteLine("  transfer frozen-feature cache speed-up and head accuracy with/without the cache (--scratch: pretrained vs from scratch)");
             return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 2;
         }
         try
@@ -35,7 +38,4 @@ public static class Program
             return 2;
         }
     }
-=======
-    public static int Main(string[] args) => args.Length > 0 && args[0] == "transfer" ? TransferBench.Run(args[1..]) : 0;
->>>>>>> feat/transfer
 }
