@@ -29,6 +29,22 @@ internal sealed class ClassMapping
         return new ClassMapping(sorted);
     }
 
+    /// <summary>
+    /// The samples of labelled files whose label maps to a class (the others are remembered for
+    /// <see cref="UnknownWarning"/>), with the mapping itself.
+    /// </summary>
+    public static (ClassMapping Mapping, List<ImageSample> Samples) Map(IReadOnlyList<(string File, string Label)> labelled, IReadOnlyList<string>? classes)
+    {
+        var mapping = Create(labelled.Select(l => l.Label), classes);
+        var samples = new List<ImageSample>();
+        foreach (var (file, label) in labelled)
+        {
+            int index = mapping.IndexOf(label);
+            if (index >= 0) samples.Add(new ImageSample(file, index));
+        }
+        return (mapping, samples);
+    }
+
     /// <summary>The index of <paramref name="label"/>, or -1 (and the label is remembered) when unknown.</summary>
     public int IndexOf(string label)
     {

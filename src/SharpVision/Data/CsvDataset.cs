@@ -54,13 +54,7 @@ public static class CsvDataset
             labelled.Add((full, label));
         }
 
-        var mapping = ClassMapping.Create(labelled.Select(l => l.Label), classes);
-        var samples = new List<ImageSample>();
-        foreach (var (file, label) in labelled)
-        {
-            int index = mapping.IndexOf(label);
-            if (index >= 0) samples.Add(new ImageSample(file, index));
-        }
+        var (mapping, samples) = ClassMapping.Map(labelled, classes);
 
         var warnings = new List<string>();
         if (missing.Count > 0)

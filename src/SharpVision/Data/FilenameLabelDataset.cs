@@ -34,13 +34,7 @@ public static class FilenameLabelDataset
             else labelled.Add((file, label));
         }
 
-        var mapping = ClassMapping.Create(labelled.Select(l => l.Label), classes);
-        var samples = new List<ImageSample>();
-        foreach (var (file, label) in labelled)
-        {
-            int index = mapping.IndexOf(label);
-            if (index >= 0) samples.Add(new ImageSample(file, index));
-        }
+        var (mapping, samples) = ClassMapping.Map(labelled, classes);
 
         var warnings = new List<string>();
         if (unmatched.Count > 0)

@@ -9,52 +9,11 @@ namespace SharpVision.Reports;
 /// </summary>
 internal static class SkiaImages
 {
-    /// <summary>Copies interleaved RGB bytes into a new opaque RGBA8888 bitmap.</summary>
-    public static unsafe SKBitmap ToBitmap(RgbImage image)
-    {
-        var bitmap = new SKBitmap(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
-        byte* dst = (byte*)bitmap.GetPixels();
-        int rowBytes = bitmap.RowBytes;
-        var src = image.Pixels;
-        for (int y = 0; y < image.Height; y++)
-        {
-            byte* row = dst + (long)y * rowBytes;
-            int s = y * image.Width * 3;
-            for (int x = 0; x < image.Width; x++, s += 3)
-            {
-                row[x * 4] = src[s];
-                row[x * 4 + 1] = src[s + 1];
-                row[x * 4 + 2] = src[s + 2];
-                row[x * 4 + 3] = 255;
-            }
-        }
-        bitmap.NotifyPixelsChanged();
-        return bitmap;
-    }
+    // RgbImage <-> SKBitmap lives in Imaging (SkiaConvert); these forward to it.
+    public static SKBitmap ToBitmap(RgbImage image) => SkiaConvert.ToBitmap(image);
 
-    /// <summary>Reads any bitmap back as RGB (alpha dropped after converting to RGBA8888 unpremultiplied).</summary>
-    public static unsafe RgbImage ToRgb(SKBitmap bitmap)
-    {
-        using var rgba = bitmap.ColorType == SKColorType.Rgba8888 && bitmap.AlphaType != SKAlphaType.Premul
-            ? bitmap.Copy()
-            : bitmap.Copy(SKColorType.Rgba8888);
-        var image = new RgbImage(rgba.Width, rgba.Height);
-        byte* src = (byte*)rgba.GetPixels();
-        for (int y = 0; y < rgba.Height; y++)
-        {
-            byte* row = src + (long)y * rgba.RowBytes;
-            int d = y * rgba.Width * 3;
-            for (int x = 0; x < rgba.Width; x++, d += 3)
-            {
-                image.Pixels[d] = row[x * 4];
-                image.Pixels[d + 1] = row[x * 4 + 1];
-                image.Pixels[d + 2] = row[x * 4 + 2];
-            }
-        }
-        return image;
-    }
+    public static RgbImage ToRgb(SKBitmap bitmap) => SkiaConvert.FromBitmap(bitmap);
 
-    /// <summary>Encodes the surface's snapshot as PNG and writes it atomically.</summary>
     public static void SavePng(SKSurface surface, string pngPath)
     {
         using var snapshot = surface.Snapshot();
