@@ -53,10 +53,10 @@ public static class DarknetPeer
     /// empty file (the layers keep their random initialisation) and saves them. Its BatchNorm variance is 0, which
     /// makes every output explode, so we set it with our reader/writer (uniform 0.5..1.5), and make the YOLO
     /// outputs spread out: the convolutions feeding [yolo] layers get, on their objectness and class rows only,
-    /// weights x <paramref name="headGain"/> and bias <paramref name="headBias"/>, so that scores range from ~0 to ~1
+    /// weights x <paramref name="headGain"/> and bias <paramref name="headBias"/> (<paramref name="objectnessBias"/> on objectness), so that scores range from ~0 to ~1
     /// instead of all sitting near 0.25. The comparison is then on this one file, read by both sides.
     /// </summary>
-    public static string MakeRandomWeights(string workDir, string cfgName, float headGain = 4f, float headBias = -4f, int seed = 7)
+    public static string MakeRandomWeights(string workDir, string cfgName, float headGain = 4f, float headBias = -4f, float objectnessBias = -4f, int seed = 7)
     {
         string empty = Path.Combine(workDir, "empty.weights");
         File.WriteAllBytes(empty, []);
@@ -84,7 +84,7 @@ public static class DarknetPeer
                     for (int e = 0; e < 5 + yolo.Classes; e++)
                     {
                         gain[a * (5 + yolo.Classes) + e] = e >= 4 ? headGain : 1;
-                        b[a * (5 + yolo.Classes) + e] = e >= 4 ? headBias : 0;
+                        b[a * (5 + yolo.Classes) + e] = e == 4 ? objectnessBias : e > 4 ? headBias : 0;
                     }
                 head.Weights.mul_(tensor(gain).view(-1, 1, 1, 1));
                 head.Biases.copy_(tensor(b));
@@ -131,7 +131,7 @@ public static class DarknetPeer
         string data = Path.Combine(workDir, "peer.data");
         File.WriteAllText(data, $"classes=80\nvalid={Path.Combine(workDir, "valid.txt")}\nnames={CocoNames}\nresults={Path.Combine(workDir, "results")}\neval=coco\n");
         var sw = Stopwatch.StartNew();
-        Run(workDir, TimeSpan.FromMinutes(5), "detector", "valid", data, cfgPath, weights);
+        Run(workDir, TimeSpan.FromMinutes(10), "detector", "valid", data, cfgPath, weights);
         double seconds = sw.Elapsed.TotalSeconds;
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(workDir, "results", "coco_results.json")));
         var boxes = new List<PeerBox>();

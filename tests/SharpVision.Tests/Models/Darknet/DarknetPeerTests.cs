@@ -15,19 +15,21 @@ public sealed class DarknetPeerTests(ITestOutputHelper output)
     private const float Floor = 0.05f;
 
     [DarknetFact]
-    public void Yolov3_tiny_gives_darknets_boxes_and_scores() => Compare("yolov3-tiny");
+    public void Yolov3_tiny_gives_darknets_boxes_and_scores() => Compare("yolov3-tiny", objectnessBias: -4);
 
     [DarknetFact]
-    public void Yolov3_gives_darknets_boxes_and_scores() => Compare("yolov3");
+    public void Yolov3_gives_darknets_boxes_and_scores() => Compare("yolov3", objectnessBias: -8);
 
     // detector valid needs at least 4 images: it starts 4 loader threads on paths[0..3] without checking the count.
     private static readonly string[] Samples = ["dog", "eagle", "horses", "person"];
 
-    private void Compare(string cfgName)
+    // yolov3 has 4x the boxes of yolov3-tiny and darknet's NMS is quadratic in the boxes above .005 per class, so
+    // its objectness starts lower (about a quarter of its 10,647 boxes pass .005 instead of two thirds).
+    private void Compare(string cfgName, float objectnessBias)
     {
         // Given darknet's own random weights (BN variance set) and PNG copies of its sample photos
         using var dir = new TempDir();
-        string weights = DarknetPeer.MakeRandomWeights(dir.Path, cfgName);
+        string weights = DarknetPeer.MakeRandomWeights(dir.Path, cfgName, objectnessBias: objectnessBias);
         var images = DarknetPeer.PngSamples(dir.Path, Samples);
 
         // When darknet and we detect with detector valid's settings (thresh .005, NMS .45)
