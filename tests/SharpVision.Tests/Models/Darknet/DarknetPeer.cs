@@ -51,12 +51,16 @@ public static class DarknetPeer
     /// <summary>
     /// Random weights written by darknet itself: <c>darknet partial CFG empty.weights OUT 1000</c> loads nothing from the
     /// empty file (the layers keep their random initialisation) and saves them. Its BatchNorm variance is 0, which
-    /// makes every output explode, so we set it with our reader/writer (uniform 0.5..1.5), and make the YOLO
-    /// outputs spread out: the convolutions feeding [yolo] layers get, on their objectness and class rows only,
-    /// weights x <paramref name="headGain"/> and bias <paramref name="headBias"/> (<paramref name="objectnessBias"/> on objectness), so that scores range from ~0 to ~1
-    /// instead of all sitting near 0.25. The comparison is then on this one file, read by both sides.
+    /// makes every output explode, so we set it with our reader/writer (uniform 0.5..1.5). Then the convolutions
+    /// feeding [yolo] layers get, on their objectness and class rows only, weights x <paramref name="headGain"/>
+    /// (class bias <paramref name="headBias"/>), so that scores spread from ~0 to ~1 instead of all sitting near 0.25;
+    /// x, y, w, h keep darknet's scale, so boxes stay a few cells wide (a larger spread gives sub-pixel slivers whose
+    /// IoU is float noise). The objectness bias is calibrated on <paramref name="calibrationImage"/> so that about
+    /// <paramref name="passFraction"/> of the boxes have objectness above .005: darknet's NMS is quadratic in them.
+    /// The comparison is then on this one file, read by both sides.
     /// </summary>
-    public static string MakeRandomWeights(string workDir, string cfgName, float headGain = 4f, float headBias = -4f, float objectnessBias = -4f, int seed = 7)
+    public static string MakeRandomWeights(string workDir, string cfgName, string calibrationImage, double passFraction,
+        float headGain = 4f, float headBias = -4f, int seed = 7)
     {
         string empty = Path.Combine(workDir, "empty.weights");
         File.WriteAllBytes(empty, []);
@@ -64,8 +68,12 @@ public static class DarknetPeer
         Run(workDir, TimeSpan.FromMinutes(2), "partial", Cfg(cfgName), empty, raw, "1000");
         using var net = DarknetNetwork.FromFile(Cfg(cfgName));
         var header = DarknetWeights.Read(raw, net);
+        File.Delete(raw);
         var rng = new Random(seed);
         var layers = net.Layers;
+        var heads = new List<(DarknetConvolutional Conv, YoloLayer Yolo)>();
+        for (int i = 1; i < layers.Count; i++)
+            if (layers[i] is YoloLayer y && layers[i - 1] is DarknetConvolutional c) heads.Add((c, y));
         using (no_grad())
         {
             foreach (var conv in net.ConvolutionalLayers.Where(c => c.BatchNormalize))
@@ -73,27 +81,47 @@ public static class DarknetPeer
                 var v = Enumerable.Range(0, conv.Filters).Select(_ => (float)(0.5 + rng.NextDouble())).ToArray();
                 conv.RollingVariance!.copy_(tensor(v));
             }
-            for (int i = 1; i < layers.Count; i++)
+            foreach (var (head, yolo) in heads)
+                ScaleRows(head, yolo, e => e > 4 ? headGain : 1, e => e > 4 ? headBias : 0);
+
+            // Objectness logits at gain 1 on one image, then the bias that lets passFraction of them (at headGain) pass .005.
+            net.eval();
+            var image = ImageDecoder.Decode(calibrationImage);
+            using var input = tensor(DarknetImage.Letterbox(image, net.Width, net.Height), [1, 3, net.Height, net.Width]);
+            var outputs = net.call(input);
+            var logits = new List<float>();
+            for (int h = 0; h < heads.Count; h++)
             {
-                if (layers[i] is not YoloLayer yolo || layers[i - 1] is not DarknetConvolutional head) continue;
-                // Only objectness and class rows: x, y, w, h keep darknet's scale, so boxes stay a few cells wide
-                // (a larger w/h spread gives sub-pixel slivers whose IoU is float noise).
-                var gain = new float[head.Filters];
-                var b = new float[head.Filters];
-                for (int a = 0; a < yolo.Mask.Count; a++)
-                    for (int e = 0; e < 5 + yolo.Classes; e++)
-                    {
-                        gain[a * (5 + yolo.Classes) + e] = e >= 4 ? headGain : 1;
-                        b[a * (5 + yolo.Classes) + e] = e == 4 ? objectnessBias : e > 4 ? headBias : 0;
-                    }
-                head.Weights.mul_(tensor(gain).view(-1, 1, 1, 1));
-                head.Biases.copy_(tensor(b));
+                var yolo = heads[h].Yolo;
+                using var obj = outputs[h].view(yolo.Mask.Count, 5 + yolo.Classes, -1)[.., 4].contiguous();
+                logits.AddRange(obj.data<float>().ToArray().Select(p => (float)Math.Log(p / (1.0 - p))));
+                outputs[h].Dispose();
             }
+            logits.Sort();
+            float q = logits[(int)((1 - passFraction) * (logits.Count - 1))];
+            float objectnessBias = (float)(Math.Log(.005 / .995) - headGain * q);
+            foreach (var (head, yolo) in heads)
+                ScaleRows(head, yolo, e => e == 4 ? headGain : 1, e => e == 4 ? objectnessBias : float.NaN);
         }
         string patched = Path.Combine(workDir, cfgName + ".weights");
         DarknetWeights.Write(patched, net, header);
-        File.Delete(raw);
         return patched;
+    }
+
+    /// <summary>Multiplies the weight rows of each anchor's entry e by gain(e) and sets its bias to bias(e) (NaN keeps it).</summary>
+    private static void ScaleRows(DarknetConvolutional head, YoloLayer yolo, Func<int, float> gain, Func<int, float> bias)
+    {
+        var g = new float[head.Filters];
+        var b = head.Biases.data<float>().ToArray();
+        for (int a = 0; a < yolo.Mask.Count; a++)
+            for (int e = 0; e < 5 + yolo.Classes; e++)
+            {
+                int row = a * (5 + yolo.Classes) + e;
+                g[row] = gain(e);
+                if (!float.IsNaN(bias(e))) b[row] = bias(e);
+            }
+        head.Weights.mul_(tensor(g).view(-1, 1, 1, 1));
+        head.Biases.copy_(tensor(b));
     }
 
     /// <summary>Sample photos of darknet's data folder decoded once and saved as PNG (lossless, so both sides read identical pixels).</summary>

@@ -15,22 +15,22 @@ public sealed class DarknetPeerTests(ITestOutputHelper output)
     private const float Floor = 0.05f;
 
     [DarknetFact]
-    public void Yolov3_tiny_gives_darknets_boxes_and_scores() => Compare("yolov3-tiny", objectnessBias: -4);
+    public void Yolov3_tiny_gives_darknets_boxes_and_scores() => Compare("yolov3-tiny", passFraction: 0.5);
 
     [DarknetFact]
-    public void Yolov3_gives_darknets_boxes_and_scores() => Compare("yolov3", objectnessBias: -8);
+    public void Yolov3_gives_darknets_boxes_and_scores() => Compare("yolov3", passFraction: 0.08);
 
     // detector valid needs at least 4 images: it starts 4 loader threads on paths[0..3] without checking the count.
     private static readonly string[] Samples = ["dog", "eagle", "horses", "person"];
 
-    // yolov3 has 4x the boxes of yolov3-tiny and darknet's NMS is quadratic in the boxes above .005 per class, so
-    // its objectness starts lower (about a quarter of its 10,647 boxes pass .005 instead of two thirds).
-    private void Compare(string cfgName, float objectnessBias)
+    // Darknet's NMS is quadratic in the boxes above .005 per class and yolov3 at 608 has 22,743 boxes against
+    // yolov3-tiny's 2,535, so fewer of them pass (8% against half).
+    private void Compare(string cfgName, double passFraction)
     {
         // Given darknet's own random weights (BN variance set) and PNG copies of its sample photos
         using var dir = new TempDir();
-        string weights = DarknetPeer.MakeRandomWeights(dir.Path, cfgName, objectnessBias: objectnessBias);
         var images = DarknetPeer.PngSamples(dir.Path, Samples);
+        string weights = DarknetPeer.MakeRandomWeights(dir.Path, cfgName, images[0], passFraction);
 
         // When darknet and we detect with detector valid's settings (thresh .005, NMS .45)
         var (theirs, seconds) = DarknetPeer.DetectorValid(dir.Path, DarknetPeer.Cfg(cfgName), weights, images);
