@@ -52,8 +52,9 @@ public static class DarknetPeer
     /// Random weights written by darknet itself: <c>darknet partial CFG empty.weights OUT 1000</c> loads nothing from the
     /// empty file (the layers keep their random initialisation) and saves them. Its BatchNorm variance is 0, which
     /// makes every output explode, so we set it with our reader/writer (uniform 0.5..1.5). Then the convolutions
-    /// feeding [yolo] layers get, on their objectness and class rows only, weights x <paramref name="headGain"/>
-    /// (class bias <paramref name="headBias"/>), so that scores spread from ~0 to ~1 instead of all sitting near 0.25;
+    /// feeding [yolo] layers get, on their objectness and class rows only, weights scaled so that those logits have a
+    /// standard deviation of <paramref name="headGain"/> (class logits centred on <paramref name="headBias"/>), so that
+    /// scores spread from ~0 to ~1 instead of all sitting near 0.25 (or, in yolov3, whose residual sums grow large, all 0 or 1);
     /// x, y, w, h keep darknet's scale, so boxes stay a few cells wide (a larger spread gives sub-pixel slivers whose
     /// IoU is float noise). The objectness bias is calibrated on <paramref name="calibrationImage"/> so that about
     /// <paramref name="passFraction"/> of the boxes have objectness above .005: darknet's NMS is quadratic in them.
@@ -81,35 +82,51 @@ public static class DarknetPeer
                 var v = Enumerable.Range(0, conv.Filters).Select(_ => (float)(0.5 + rng.NextDouble())).ToArray();
                 conv.RollingVariance!.copy_(tensor(v));
             }
+            // Measure the objectness and class logits on one image with those rows scaled down by 1e-3 (so the
+            // logistic never saturates and the logit can be recovered), then pick per-row gains giving logits of
+            // standard deviation headGain, an objectness bias letting passFraction of the boxes pass .005, and a
+            // class bias centring class logits on headBias.
+            const double probe = 1e-3;
             foreach (var (head, yolo) in heads)
-                ScaleRows(head, yolo, e => e > 4 ? headGain : 1, e => e > 4 ? headBias : 0);
-
-            // Objectness logits at gain 1 on one image, then the bias that lets passFraction of them (at headGain) pass .005.
+                ScaleRows(head, yolo, e => e >= 4 ? (float)probe : 1, _ => float.NaN, zeroScaledBias: true);
             net.eval();
             var image = ImageDecoder.Decode(calibrationImage);
             using var input = tensor(DarknetImage.Letterbox(image, net.Width, net.Height), [1, 3, net.Height, net.Width]);
             var outputs = net.call(input);
-            var logits = new List<float>();
+            var obj = new List<double>();
+            var cls = new List<double>();
             for (int h = 0; h < heads.Count; h++)
             {
                 var yolo = heads[h].Yolo;
-                using var obj = outputs[h].view(yolo.Mask.Count, 5 + yolo.Classes, -1)[.., 4].contiguous();
-                logits.AddRange(obj.data<float>().ToArray().Select(p => (float)Math.Log(p / (1.0 - p))));
+                using var all = outputs[h].view(yolo.Mask.Count, 5 + yolo.Classes, -1).to(float64);
+                using var logit = (all / (1 - all)).log() / probe;
+                using var o = logit[.., 4].contiguous();
+                using var c = logit[.., 5..].contiguous();
+                obj.AddRange(o.data<double>().ToArray());
+                cls.AddRange(c.data<double>().ToArray());
                 outputs[h].Dispose();
             }
-            logits.Sort();
-            float q = logits[(int)((1 - passFraction) * (logits.Count - 1))];
-            float objectnessBias = (float)(Math.Log(.005 / .995) - headGain * q);
+            obj.Sort();
+            double objGain = headGain / Std(obj), clsGain = headGain / Std(cls);
+            double q = obj[(int)((1 - passFraction) * (obj.Count - 1))];
+            float objBias = (float)(Math.Log(.005 / .995) - objGain * q);
+            float clsBias = (float)(headBias - clsGain * cls.Average());
             foreach (var (head, yolo) in heads)
-                ScaleRows(head, yolo, e => e == 4 ? headGain : 1, e => e == 4 ? objectnessBias : float.NaN);
+                ScaleRows(head, yolo, e => e >= 4 ? (float)((e == 4 ? objGain : clsGain) / probe) : 1, e => e == 4 ? objBias : e > 4 ? clsBias : float.NaN);
         }
         string patched = Path.Combine(workDir, cfgName + ".weights");
         DarknetWeights.Write(patched, net, header);
         return patched;
     }
 
+    private static double Std(List<double> v)
+    {
+        double mean = v.Average();
+        return Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / v.Count);
+    }
+
     /// <summary>Multiplies the weight rows of each anchor's entry e by gain(e) and sets its bias to bias(e) (NaN keeps it).</summary>
-    private static void ScaleRows(DarknetConvolutional head, YoloLayer yolo, Func<int, float> gain, Func<int, float> bias)
+    private static void ScaleRows(DarknetConvolutional head, YoloLayer yolo, Func<int, float> gain, Func<int, float> bias, bool zeroScaledBias = false)
     {
         var g = new float[head.Filters];
         var b = head.Biases.data<float>().ToArray();
@@ -119,6 +136,7 @@ public static class DarknetPeer
                 int row = a * (5 + yolo.Classes) + e;
                 g[row] = gain(e);
                 if (!float.IsNaN(bias(e))) b[row] = bias(e);
+                else if (zeroScaledBias && g[row] != 1) b[row] = 0;
             }
         head.Weights.mul_(tensor(g).view(-1, 1, 1, 1));
         head.Biases.copy_(tensor(b));
