@@ -51,7 +51,8 @@ public static class DarknetPeer
     /// <summary>
     /// Random weights written by darknet itself: <c>darknet partial CFG empty.weights OUT 1000</c> loads nothing from the
     /// empty file (the layers keep their random initialisation) and saves them. Its BatchNorm variance is 0, which
-    /// makes every output explode, so we set it with our reader/writer (uniform 0.5..1.5). Then the convolutions
+    /// makes every output explode, so we set mean and variance with our reader/writer from statistics measured on
+    /// <paramref name="calibrationImage"/> (variance times a random 0.5..1.5). Then the convolutions
     /// feeding [yolo] layers get, on their objectness and class rows only, weights scaled so that those logits have a
     /// standard deviation of <paramref name="headGain"/> (class logits centred on <paramref name="headBias"/>), so that
     /// scores spread from ~0 to ~1 instead of all sitting near 0.25 (or, in yolov3, whose residual sums grow large, all 0 or 1);
@@ -69,6 +70,7 @@ public static class DarknetPeer
         Run(workDir, TimeSpan.FromMinutes(2), "partial", Cfg(cfgName), empty, raw, "1000");
         using var net = DarknetNetwork.FromFile(Cfg(cfgName));
         var header = DarknetWeights.Read(raw, net);
+        net.eval();
         File.Delete(raw);
         var rng = new Random(seed);
         var layers = net.Layers;
@@ -77,21 +79,36 @@ public static class DarknetPeer
             if (layers[i] is YoloLayer y && layers[i - 1] is DarknetConvolutional c) heads.Add((c, y));
         using (no_grad())
         {
-            foreach (var conv in net.ConvolutionalLayers.Where(c => c.BatchNormalize))
+            // BatchNorm statistics measured on the calibration image (times a random 0.5..1.5 on the variance), so each
+            // BN output is about unit scale: with variance 1 everywhere, yolov3's 23 residual sums grow activations to
+            // ~1e5 and exp(w) overflows.
+            var image = ImageDecoder.Decode(calibrationImage);
+            using var input = tensor(DarknetImage.Letterbox(image, net.Width, net.Height), [1, 3, net.Height, net.Width]);
+            using (var scope = NewDisposeScope())
             {
-                var v = Enumerable.Range(0, conv.Filters).Select(_ => (float)(0.5 + rng.NextDouble())).ToArray();
-                conv.RollingVariance!.copy_(tensor(v));
+                var earlier = new List<Tensor>();
+                var current = input;
+                foreach (var layer in layers)
+                {
+                    if (layer is DarknetConvolutional { BatchNormalize: true } conv)
+                    {
+                        var convOut = nn.functional.conv2d(current, conv.Weights, null, [conv.Stride, conv.Stride], [conv.Padding, conv.Padding], groups: conv.Groups);
+                        conv.RollingMean!.copy_(convOut.mean([0, 2, 3]));
+                        var factor = tensor(Enumerable.Range(0, conv.Filters).Select(_ => (float)(0.5 + rng.NextDouble())).ToArray());
+                        conv.RollingVariance!.copy_(convOut.var([0, 2, 3]).mul(factor).clamp_min(1e-6));
+                    }
+                    current = layer.Run(current, earlier);
+                    earlier.Add(current);
+                }
             }
-            // Measure the objectness and class logits on one image with those rows scaled down by 1e-3 (so the
+
+            // Measure the objectness and class logits on the same image with those rows scaled down by 1e-3 (so the
             // logistic never saturates and the logit can be recovered), then pick per-row gains giving logits of
             // standard deviation headGain, an objectness bias letting passFraction of the boxes pass .005, and a
             // class bias centring class logits on headBias.
             const double probe = 1e-3;
             foreach (var (head, yolo) in heads)
                 ScaleRows(head, yolo, e => e >= 4 ? (float)probe : 1, _ => float.NaN, zeroScaledBias: true);
-            net.eval();
-            var image = ImageDecoder.Decode(calibrationImage);
-            using var input = tensor(DarknetImage.Letterbox(image, net.Width, net.Height), [1, 3, net.Height, net.Width]);
             var outputs = net.call(input);
             var obj = new List<double>();
             var cls = new List<double>();
