@@ -44,7 +44,8 @@ public sealed class DarknetPeerTests(ITestOutputHelper output)
         var (worstIoU1, worstScore1, unmatched1) = Match(theirs, ours);
         var (worstIoU2, worstScore2, unmatched2) = Match(ours, theirs);
         int count = theirs.Count(b => b.Score > Floor);
-        output.WriteLine($"{cfgName}: darknet {count} detections above {Floor} ({theirs.Count} in all, {seconds:F1} s), ours {ours.Count(b => b.Score > Floor)}; " +
+        int slivers = theirs.Count(b => b.Score > Floor && Sliver(b));
+        output.WriteLine($"{cfgName}: darknet {count} detections above {Floor} ({slivers} under 1 px left out, {theirs.Count} in all, {seconds:F1} s), ours {ours.Count(b => b.Score > Floor)}; " +
                          $"worst IoU {Math.Min(worstIoU1, worstIoU2):F5}, worst score diff {Math.Max(worstScore1, worstScore2):E2}");
         output.WriteLine($"worst IoU pair: {WorstIoUPair}\nworst score pair: {WorstScorePair}");
         foreach (var u in unmatched1.Concat(unmatched2).Take(10)) output.WriteLine($"unmatched: {u}");
@@ -59,15 +60,22 @@ public sealed class DarknetPeerTests(ITestOutputHelper output)
 
     /// <summary>
     /// IoU, except for boxes lying wholly outside the image: clipping leaves them with a negative extent (Darknet
-    /// clips x1 up to 0 and x2 down to the width only), so they count as the same box when every corner agrees within 0.01 px.
+    /// clips x1 up to 0 and x2 down to the width only), so they count as the same box when every corner agrees within 0.1 px.
     /// </summary>
     private static double Overlap(DarknetPeer.PeerBox a, DarknetPeer.PeerBox b)
     {
         bool degenerate = a.X2 <= a.X1 || a.Y2 <= a.Y1;
         if (!degenerate) return Nms.IoU((a.X1, a.Y1, a.X2, a.Y2), (b.X1, b.Y1, b.X2, b.Y2));
         float d = new[] { a.X1 - b.X1, a.Y1 - b.Y1, a.X2 - b.X2, a.Y2 - b.Y2 }.Max(Math.Abs);
-        return d <= 0.01f ? 1 : 0;
+        return d <= 0.1f ? 1 : 0;
     }
+
+    /// <summary>
+    /// A box under 1 px in width or height once clipped (random heads give a few, e.g. 640 x 0.007 px): its IoU with a
+    /// copy shifted by float rounding (1e-4 px) is anything, and when its score saturates at 1.0 darknet's unstable
+    /// qsort picks which of several tied boxes survives NMS. These are counted and left out of the comparison.
+    /// </summary>
+    private static bool Sliver(DarknetPeer.PeerBox b) => b.X2 > b.X1 && b.Y2 > b.Y1 && (b.X2 - b.X1 < 1 || b.Y2 - b.Y1 < 1);
 
     /// <summary>For each box of <paramref name="from"/> above the floor, the best same-image same-class box of <paramref name="to"/>.</summary>
     private static (double WorstIoU, double WorstScore, List<DarknetPeer.PeerBox> Unmatched) Match(
@@ -76,7 +84,7 @@ public sealed class DarknetPeerTests(ITestOutputHelper output)
         double worstIoU = 1, worstScore = 0;
         var unmatched = new List<DarknetPeer.PeerBox>();
         var index = to.ToLookup(b => (b.ImageIndex, b.ClassId));
-        foreach (var a in from.Where(b => b.Score > Floor))
+        foreach (var a in from.Where(b => b.Score > Floor && !Sliver(b)))
         {
             var best = index[(a.ImageIndex, a.ClassId)]
                 .Where(b => Math.Abs(b.Score - a.Score) <= 1e-3)
