@@ -363,6 +363,7 @@ public sealed class DarknetDetector : IDisposable
         var paths = imagePaths.OrderBy(p => p, StringComparer.Ordinal).ToList();
         var images = new List<ImageDetections>();
         var skipped = new List<ImageDecodeException>();
+        var usedNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "detections.png" };
         Directory.CreateDirectory(outputDir);
         for (int i = 0; i < paths.Count; i++)
         {
@@ -380,7 +381,11 @@ public sealed class DarknetDetector : IDisposable
             // image_id is the position in sorted input order + 1, skipped files included, so ids never shift.
             var entry = new ImageDetections(paths[i], i + 1, image.Width, image.Height, found);
             images.Add(entry);
-            Evaluation.Detection.DetectionWriter.SaveDrawn(image, found, Path.Combine(outputDir, Evaluation.Detection.DetectionWriter.DrawnName(paths[i])));
+            // Two inputs with the same stem (a.jpg, a.png or dir1/a.jpg, dir2/a.jpg) get a.png and a_2.png.
+            string drawn = Evaluation.Detection.DetectionWriter.DrawnName(paths[i]);
+            for (int n = 2; !usedNames.Add(drawn); n++)
+                drawn = $"{Path.GetFileNameWithoutExtension(paths[i])}_{n}.png";
+            Evaluation.Detection.DetectionWriter.SaveDrawn(image, found, Path.Combine(outputDir, drawn));
         }
         var run = new DetectionRun(images, skipped, ClassNames);
         Evaluation.Detection.DetectionWriter.WriteText(run, Path.Combine(outputDir, "detections.txt"));

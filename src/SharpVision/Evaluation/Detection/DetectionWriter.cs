@@ -91,6 +91,8 @@ public static class DetectionWriter
                 // Above the box when there is room, else just inside its top edge.
                 float top = d.Y1 - th >= 0 ? d.Y1 - th : d.Y1;
                 fill.Color = colour;
+                // Black text on light colours, white on dark ones (Rec. 601 luma).
+                text.Color = 0.299 * colour.Red + 0.587 * colour.Green + 0.114 * colour.Blue < 140 ? SKColors.White : SKColors.Black;
                 canvas.DrawRect(SKRect.Create(d.X1 - line / 2, top, tw + 6, th), fill);
                 canvas.DrawText(label, d.X1 - line / 2 + 3, top + font.Size, SKTextAlign.Left, font, text);
             }

@@ -28,18 +28,30 @@ public static class Nms
     public static List<int> Greedy(IReadOnlyList<(float X1, float Y1, float X2, float Y2)> boxes, IReadOnlyList<float> scores, float iouThreshold)
     {
         if (boxes.Count != scores.Count) throw new ArgumentException($"{boxes.Count} boxes but {scores.Count} scores", nameof(scores));
-        var order = Enumerable.Range(0, boxes.Count).OrderByDescending(i => scores[i]).ToArray();
-        var suppressed = new bool[boxes.Count];
-        var kept = new List<int>();
-        for (int a = 0; a < order.Length; a++)
+        int n = boxes.Count;
+        var order = Enumerable.Range(0, n).OrderByDescending(i => scores[i]).ToArray(); // stable: ties keep input order
+        // Corners and areas in sorted order, in flat arrays: this loop is quadratic in the boxes of a class.
+        var x1 = new float[n]; var y1 = new float[n]; var x2 = new float[n]; var y2 = new float[n]; var area = new float[n];
+        for (int a = 0; a < n; a++)
         {
-            int i = order[a];
-            if (suppressed[i]) continue;
-            kept.Add(i);
-            for (int b = a + 1; b < order.Length; b++)
+            var b = boxes[order[a]];
+            (x1[a], y1[a], x2[a], y2[a]) = b;
+            area[a] = (b.X2 - b.X1) * (b.Y2 - b.Y1);
+        }
+        var suppressed = new bool[n];
+        var kept = new List<int>();
+        for (int a = 0; a < n; a++)
+        {
+            if (suppressed[a]) continue;
+            kept.Add(order[a]);
+            for (int b = a + 1; b < n; b++)
             {
-                int j = order[b];
-                if (!suppressed[j] && IoU(boxes[i], boxes[j]) > iouThreshold) suppressed[j] = true;
+                if (suppressed[b]) continue;
+                float w = Math.Min(x2[a], x2[b]) - Math.Max(x1[a], x1[b]);
+                float h = Math.Min(y2[a], y2[b]) - Math.Max(y1[a], y1[b]);
+                if (w < 0 || h < 0) continue;
+                float inter = w * h, union = area[a] + area[b] - inter;
+                if (union > 0 && inter / union > iouThreshold) suppressed[b] = true;
             }
         }
         return kept;

@@ -51,12 +51,18 @@ public static class DarknetPeer
     /// <summary>
     /// Random weights written by darknet itself: <c>darknet partial CFG empty.weights OUT 1000</c> loads nothing from the
     /// empty file (the layers keep their random initialisation) and saves them. Its BatchNorm variance is 0, which
-    /// makes every output explode, so we set it with our reader/writer (uniform 0.5..1.5), and make the YOLO
-    /// outputs spread out: the convolutions feeding [yolo] layers get, on their objectness and class rows only,
-    /// weights x <paramref name="headGain"/> and bias <paramref name="headBias"/>, so that scores range from ~0 to ~1
-    /// instead of all sitting near 0.25. The comparison is then on this one file, read by both sides.
+    /// makes every output explode, so we set mean and variance with our reader/writer from statistics measured on
+    /// <paramref name="calibrationImage"/> (variance times a random 0.5..1.5). Then the convolutions
+    /// feeding [yolo] layers get, on their objectness and class rows only, weights scaled so that those logits have a
+    /// standard deviation of <paramref name="headGain"/> (class logits centred on <paramref name="headBias"/>), so that
+    /// scores spread from ~0 to ~1 instead of all sitting near 0.25 (or, in yolov3, whose residual sums grow large, all 0 or 1);
+    /// x, y, w, h keep darknet's scale, so boxes stay a few cells wide (a larger spread gives sub-pixel slivers whose
+    /// IoU is float noise). The objectness bias is calibrated on <paramref name="calibrationImage"/> so that about
+    /// <paramref name="passFraction"/> of the boxes have objectness above .005: darknet's NMS is quadratic in them.
+    /// The comparison is then on this one file, read by both sides.
     /// </summary>
-    public static string MakeRandomWeights(string workDir, string cfgName, float headGain = 4f, float headBias = -4f, int seed = 7)
+    public static string MakeRandomWeights(string workDir, string cfgName, string calibrationImage, double passFraction,
+        float headGain = 2.5f, float headBias = -3f, int seed = 7)
     {
         string empty = Path.Combine(workDir, "empty.weights");
         File.WriteAllBytes(empty, []);
@@ -64,36 +70,98 @@ public static class DarknetPeer
         Run(workDir, TimeSpan.FromMinutes(2), "partial", Cfg(cfgName), empty, raw, "1000");
         using var net = DarknetNetwork.FromFile(Cfg(cfgName));
         var header = DarknetWeights.Read(raw, net);
+        net.eval();
+        File.Delete(raw);
         var rng = new Random(seed);
         var layers = net.Layers;
+        var heads = new List<(DarknetConvolutional Conv, YoloLayer Yolo)>();
+        for (int i = 1; i < layers.Count; i++)
+            if (layers[i] is YoloLayer y && layers[i - 1] is DarknetConvolutional c) heads.Add((c, y));
         using (no_grad())
         {
-            foreach (var conv in net.ConvolutionalLayers.Where(c => c.BatchNormalize))
+            // BatchNorm statistics measured on the calibration image (times a random 0.5..1.5 on the variance), so each
+            // BN output is about unit scale: with variance 1 everywhere, yolov3's 23 residual sums grow activations to
+            // ~1e5 and exp(w) overflows.
+            var image = ImageDecoder.Decode(calibrationImage);
+            using var input = tensor(DarknetImage.Letterbox(image, net.Width, net.Height), [1, 3, net.Height, net.Width]);
+            using (var scope = NewDisposeScope())
             {
-                var v = Enumerable.Range(0, conv.Filters).Select(_ => (float)(0.5 + rng.NextDouble())).ToArray();
-                conv.RollingVariance!.copy_(tensor(v));
-            }
-            for (int i = 1; i < layers.Count; i++)
-            {
-                if (layers[i] is not YoloLayer yolo || layers[i - 1] is not DarknetConvolutional head) continue;
-                // Only objectness and class rows: x, y, w, h keep darknet's scale, so boxes stay a few cells wide
-                // (a larger w/h spread gives sub-pixel slivers whose IoU is float noise).
-                var gain = new float[head.Filters];
-                var b = new float[head.Filters];
-                for (int a = 0; a < yolo.Mask.Count; a++)
-                    for (int e = 0; e < 5 + yolo.Classes; e++)
+                var earlier = new List<Tensor>();
+                var current = input;
+                foreach (var layer in layers)
+                {
+                    if (layer is DarknetConvolutional { BatchNormalize: true } conv)
                     {
-                        gain[a * (5 + yolo.Classes) + e] = e >= 4 ? headGain : 1;
-                        b[a * (5 + yolo.Classes) + e] = e >= 4 ? headBias : 0;
+                        var convOut = nn.functional.conv2d(current, conv.Weights, null, [conv.Stride, conv.Stride], [conv.Padding, conv.Padding], groups: conv.Groups);
+                        conv.RollingMean!.copy_(convOut.mean([0, 2, 3]));
+                        var factor = tensor(Enumerable.Range(0, conv.Filters).Select(_ => (float)(0.5 + rng.NextDouble())).ToArray());
+                        conv.RollingVariance!.copy_(convOut.var([0, 2, 3]).mul(factor).clamp_min(1e-6));
                     }
-                head.Weights.mul_(tensor(gain).view(-1, 1, 1, 1));
-                head.Biases.copy_(tensor(b));
+                    current = layer.Run(current, earlier);
+                    earlier.Add(current);
+                }
             }
+
+            // Measure the objectness and class logits on the same image with those rows scaled down by 1e-3 (so the
+            // logistic never saturates and the logit can be recovered), then pick per-row gains giving logits of
+            // standard deviation headGain, an objectness bias letting passFraction of the boxes pass .005, and a
+            // class bias centring class logits on headBias.
+            const double probe = 1e-3;
+            foreach (var (head, yolo) in heads)
+                ScaleRows(head, yolo, _ => (float)probe, _ => float.NaN, zeroScaledBias: true);
+            var outputs = net.call(input);
+            var obj = new List<double>();
+            var cls = new List<double>();
+            var wh = new List<double>();
+            for (int h = 0; h < heads.Count; h++)
+            {
+                var yolo = heads[h].Yolo;
+                using var all = outputs[h].view(yolo.Mask.Count, 5 + yolo.Classes, -1).to(float64);
+                using var logit = (all / (1 - all)).log() / probe;
+                using var o = logit[.., 4].contiguous();
+                using var c = logit[.., 5..].contiguous();
+                using var sz = all[.., 2..4].contiguous() / probe; // w, h are not squashed: raw values
+                wh.AddRange(sz.data<double>().ToArray());
+                obj.AddRange(o.data<double>().ToArray());
+                cls.AddRange(c.data<double>().ToArray());
+                outputs[h].Dispose();
+            }
+            obj.Sort();
+            // w, h logits get a standard deviation of 0.5 (boxes from ~1/3 to 3 anchors); x, y stay at probe*1/probe = 1.
+            double objGain = headGain / Std(obj), clsGain = headGain / Std(cls), whGain = 0.5 / Std(wh);
+            double q = obj[(int)((1 - passFraction) * (obj.Count - 1))];
+            float objBias = (float)(Math.Log(.005 / .995) - objGain * q);
+            float clsBias = (float)(headBias - clsGain * cls.Average());
+            foreach (var (head, yolo) in heads)
+                ScaleRows(head, yolo, e => (float)((e == 4 ? objGain : e > 4 ? clsGain : e >= 2 ? whGain : 1) / probe),
+                    e => e == 4 ? objBias : e > 4 ? clsBias : float.NaN);
         }
         string patched = Path.Combine(workDir, cfgName + ".weights");
         DarknetWeights.Write(patched, net, header);
-        File.Delete(raw);
         return patched;
+    }
+
+    private static double Std(List<double> v)
+    {
+        double mean = v.Average();
+        return Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / v.Count);
+    }
+
+    /// <summary>Multiplies the weight rows of each anchor's entry e by gain(e) and sets its bias to bias(e) (NaN keeps it).</summary>
+    private static void ScaleRows(DarknetConvolutional head, YoloLayer yolo, Func<int, float> gain, Func<int, float> bias, bool zeroScaledBias = false)
+    {
+        var g = new float[head.Filters];
+        var b = head.Biases.data<float>().ToArray();
+        for (int a = 0; a < yolo.Mask.Count; a++)
+            for (int e = 0; e < 5 + yolo.Classes; e++)
+            {
+                int row = a * (5 + yolo.Classes) + e;
+                g[row] = gain(e);
+                if (!float.IsNaN(bias(e))) b[row] = bias(e);
+                else if (zeroScaledBias && g[row] != 1) b[row] = 0;
+            }
+        head.Weights.mul_(tensor(g).view(-1, 1, 1, 1));
+        head.Biases.copy_(tensor(b));
     }
 
     /// <summary>Sample photos of darknet's data folder decoded once and saved as PNG (lossless, so both sides read identical pixels).</summary>
@@ -131,7 +199,7 @@ public static class DarknetPeer
         string data = Path.Combine(workDir, "peer.data");
         File.WriteAllText(data, $"classes=80\nvalid={Path.Combine(workDir, "valid.txt")}\nnames={CocoNames}\nresults={Path.Combine(workDir, "results")}\neval=coco\n");
         var sw = Stopwatch.StartNew();
-        Run(workDir, TimeSpan.FromMinutes(5), "detector", "valid", data, cfgPath, weights);
+        Run(workDir, TimeSpan.FromMinutes(10), "detector", "valid", data, cfgPath, weights);
         double seconds = sw.Elapsed.TotalSeconds;
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(workDir, "results", "coco_results.json")));
         var boxes = new List<PeerBox>();
