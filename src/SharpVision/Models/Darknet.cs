@@ -285,17 +285,9 @@ public sealed class DarknetConvolutional : DarknetLayer
         var y = F.conv2d(x, weights, null, [Stride, Stride], [Padding, Padding], groups: Groups); // [B, Filters, OH, OW]
         if (BatchNormalize && training)
         {
-            // Training: batch statistics (Darknet's forward_batchnorm_layer, sqrt(var + .00001)); the rolling
-            // statistics follow with PyTorch's momentum 0.1 (Darknet's .01 is too slow for short runs).
-            var batchMean = y.mean([0, 2, 3]);                                   // [Filters]
-            var batchVar = y.var([0, 2, 3], unbiased: true);                     // [Filters]
-            using (no_grad())
-            {
-                rolling_mean!.mul_(.9).add_(batchMean.detach() * .1);
-                rolling_variance!.mul_(.9).add_(batchVar.detach() * .1);
-            }
-            y = y.sub(batchMean.view(1, -1, 1, 1)).div(batchVar.add(.00001).sqrt().view(1, -1, 1, 1))
-                 .mul(scales!.view(1, -1, 1, 1)).add(biases.view(1, -1, 1, 1));
+            // Training: batch statistics (fused); the rolling statistics follow with PyTorch's momentum 0.1
+            // (Darknet's .01 is too slow for short runs). Inference keeps Darknet's own formula below.
+            y = F.batch_norm(y, rolling_mean!, rolling_variance!, scales, biases, training: true, momentum: .1, eps: .00001);
         }
         else if (BatchNormalize)
         {

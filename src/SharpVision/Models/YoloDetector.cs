@@ -126,6 +126,32 @@ public sealed class YoloDetector : IDisposable
         return run;
     }
 
+    /// <summary>
+    /// Runs the detector over a labelled data set (low confidence, so the whole precision-recall curve counts) and
+    /// evaluates COCO and VOC mAP against its boxes. Image ids follow the data set's order.
+    /// </summary>
+    public DetectionEvalReport Evaluate(DetectionDataset data, float confidence = .005f, float iou = .45f, int batch = 8)
+    {
+        var images = data.Samples.Select((s, i) => new DetectionImage(i + 1, s.ImagePath)).ToList();
+        var categories = ClassNames.Select((c, i) => new DetectionCategory(i + 1, c)).ToList();
+        var truth = new List<GroundTruthBox>();
+        var found = new List<DetectionBox>();
+        for (int start = 0; start < data.Samples.Count; start += batch)
+        {
+            var chunk = data.Samples.Skip(start).Take(batch).ToList();
+            var decoded = Detect(chunk.Select(c => ImageDecoder.Decode(c.ImagePath)).ToList(), confidence, iou);
+            for (int k = 0; k < chunk.Count; k++)
+            {
+                long id = start + k + 1;
+                foreach (var b in chunk[k].Boxes)
+                    truth.Add(new GroundTruthBox(id, b.ClassId + 1, b.X1, b.Y1, b.Width, b.Height) { Difficult = b.Difficult });
+                foreach (var d in decoded[k])
+                    found.Add(new DetectionBox(id, d.ClassId + 1, d.X1, d.Y1, d.Width, d.Height, d.Score));
+            }
+        }
+        return DetectionEvalReport.Evaluate(new DetectionEvalData(images, categories, truth, found));
+    }
+
     /// <inheritdoc/>
     public void Dispose() => Model.Dispose();
 }

@@ -21,7 +21,7 @@ public static class YoloCfg
         [(10, 14), (23, 27), (37, 58), (81, 82), (135, 169), (344, 319)];
 
     /// <summary>The built-in detector names.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["yolov3", "yolov3-tiny", "yolov3-tiny-half"];
+    public static IReadOnlyList<string> Names { get; } = ["yolov3", "yolov3-tiny", "yolov3-tiny-half", "yolov3-tiny-quarter"];
 
     /// <summary>True when <paramref name="name"/> is a built-in detector.</summary>
     public static bool IsBuiltIn(string name) => Names.Contains(name);
@@ -43,6 +43,7 @@ public static class YoloCfg
         "yolov3" => Yolov3(classes, size, anchors),
         "yolov3-tiny" => Tiny(classes, size, anchors, 1),
         "yolov3-tiny-half" => Tiny(classes, size, anchors, .5),
+        "yolov3-tiny-quarter" => Tiny(classes, size, anchors, .25),
         _ => throw new InvalidOptionException("--model", "one of " + string.Join(", ", Names) + ", or a .cfg file", name),
     };
 
@@ -215,6 +216,32 @@ public sealed class YoloModel : nn.Module<Tensor, Tensor>
         if (network.Width != network.Height) throw new ModelDefinitionException($"{name}: only square inputs are supported. Received: {network.Width}x{network.Height}");
         AllAnchors = heads.SelectMany(h => h.Mask.Zip(h.Anchors)).OrderBy(p => p.First).Select(p => p.Second).ToList();
         RegisterComponents();
+        Initialize();
+    }
+
+    /// <summary>
+    /// Fresh weights (the Darknet network starts at zero, ready for a weights file): He-normal convolutions as
+    /// Darknet's <c>make_convolutional_layer</c> (scale sqrt(2 / fan-in)), and each head's objectness bias at
+    /// log(0.01 / 0.99) so that training starts from "almost no object" instead of a large background loss.
+    /// </summary>
+    public void Initialize()
+    {
+        using var _ = no_grad();
+        var convs = network.ConvolutionalLayers;
+        foreach (var c in convs)
+        {
+            double fanIn = c.InChannels / c.Groups * c.Size * c.Size;
+            c.Weights.normal_(0, Math.Sqrt(2 / fanIn));
+            c.Biases.zero_();
+        }
+        var layers = network.Layers;
+        foreach (int i in _headInputs)
+        {
+            if (layers[i] is not DarknetConvolutional head) continue;
+            head.Weights.mul_(.01);
+            for (int a = 0; a < head.Filters / (5 + Classes); a++)
+                head.Biases[a * (5 + Classes) + 4].fill_(Math.Log(.01 / .99));
+        }
     }
 
     /// <summary>The cfg this model was built from (stored in the model file).</summary>
