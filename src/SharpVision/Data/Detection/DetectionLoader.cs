@@ -117,7 +117,8 @@ public sealed class DetectionLoader
         {
             var samples = next is null ? PrepareBatch(plan[k]) : next.Result;
             // Prefetch: the next batch is decoded while the caller trains on this one.
-            next = k + 1 < plan.Length ? Task.Run(() => PrepareBatch(plan[k + 1])) : null;
+            var upcoming = k + 1 < plan.Length ? plan[k + 1] : null; // captured by value: k moves on before the task runs
+            next = upcoming is null ? null : Task.Run(() => PrepareBatch(upcoming));
             if (Emit(samples) is { } batch) yield return batch;
         }
     }
