@@ -1,0 +1,67 @@
+using System.Text.Json;
+using SharpVision.Data.Detection;
+using SharpVision.Tests.Data;
+
+namespace SharpVision.Tests.Cli;
+
+[Collection("Console")]
+public sealed class DetectTrainPredictTests
+{
+    [Fact]
+    public void Detect_train_writes_run_folder_then_predict_and_evaluate_use_it()
+    {
+        // Given a tiny shapes set (64 px)
+        using var dir = new TempDir();
+        var shapes = ShapesDataset.Generate(Path.Combine(dir.Path, "shapes"), 10, seed: 2, size: 64, valFraction: .2);
+        string run = Path.Combine(dir.Path, "run");
+
+        // When a quarter-width tiny YOLOv3 trains two epochs on it
+        var train = Cli.Run("detect", "train", shapes.TrainFile, "--val", shapes.ValFile, "--classes", shapes.ClassesFile,
+            "--model", "yolov3-tiny-quarter", "--img-size", "64", "--epochs", "2", "--batch", "4", "--workers", "0", "--out", run);
+
+        // Then results.csv has the loss parts and val_map50 per epoch, and the best/last models exist
+        Assert.True(train.ExitCode == 0, train.Error + train.Out);
+        var lines = File.ReadAllLines(Path.Combine(run, "results.csv"));
+        Assert.Equal("epoch,loss,loss_xy,loss_wh,loss_obj,loss_cls,val_map50,lr,seconds", lines[0]);
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("2,", lines[2]);
+        Assert.True(File.Exists(Path.Combine(run, "weights", "best.svmodel")));
+        Assert.True(File.Exists(Path.Combine(run, "weights", "last.svmodel")));
+        Assert.Contains("Best val mAP@0.5", train.Out);
+
+        // When predicting two images with the run folder (no confidence floor, so every box is written)
+        var images = Directory.GetFiles(Path.Combine(dir.Path, "shapes", "JPEGImages")).Order().Take(2).ToArray();
+        string outDir = Path.Combine(dir.Path, "pred");
+        var predict = Cli.Run(["detect", "predict", run, .. images.Reverse(), "--conf", "0", "--out", outDir]);
+
+        // Then drawn images, detections.txt (sorted input order) and detections.json (image_id = position + 1)
+        Assert.True(predict.ExitCode == 0, predict.Error + predict.Out);
+        Assert.True(File.Exists(Path.Combine(outDir, Path.GetFileNameWithoutExtension(images[0]) + ".png")));
+        var txt = File.ReadAllLines(Path.Combine(outDir, "detections.txt"));
+        Assert.Equal(2, txt.Length);
+        Assert.StartsWith(images[0], txt[0]);
+        Assert.Equal(6, txt[0].Split(' ')[1].Split(',').Length);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "detections.json")));
+        var first = json.RootElement.EnumerateArray().First();
+        Assert.Equal(1, first.GetProperty("image_id").GetInt32());
+        Assert.InRange(first.GetProperty("category_id").GetInt32(), 1, 3);
+        Assert.Equal(Path.GetFileName(images[0]), first.GetProperty("file_name").GetString());
+
+        // When evaluating on the validation annotations
+        var eval = Cli.Run("detect", "evaluate", run, shapes.ValFile, "--json");
+        Assert.True(eval.ExitCode == 0, eval.Error + eval.Out);
+        using var metrics = JsonDocument.Parse(eval.Out);
+        Assert.True(metrics.RootElement.TryGetProperty("AP50", out _), eval.Out);
+    }
+
+    [Fact]
+    public void Detect_train_with_unknown_model_names_the_choices()
+    {
+        using var dir = new TempDir();
+        var shapes = ShapesDataset.Generate(Path.Combine(dir.Path, "shapes"), 4, size: 64, valFraction: 0);
+        var r = Cli.Run("detect", "train", shapes.TrainFile, "--model", "yolov5", "--out", Path.Combine(dir.Path, "run"));
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--model must be", r.Error);
+        Assert.Contains("Received: --model=yolov5", r.Error);
+    }
+}
