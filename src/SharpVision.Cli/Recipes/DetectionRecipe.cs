@@ -8,6 +8,7 @@ using SharpVision.Training;
 using SharpVision.Training.Callbacks;
 using SharpVision.Training.Detection;
 using SharpVision.Weights;
+using SharpVision.Weights.Pretrained;
 using TorchSharp;
 
 namespace SharpVision.Cli.Recipes;
@@ -103,7 +104,7 @@ public static class DetectionRecipe
         var best = new ModelCheckpoint(run.BestModel, (path, _) => ModelFile.Save(path, model, config), monitor: monitor, mode: mode, saveBestOnly: true);
         var stages = s.FineTune is { } ft ? new[] { (Epochs: ft.Frozen, Frozen: true, Lr: s.Lr), (Epochs: ft.All, Frozen: false, Lr: s.Lr / 10) }
                                           : new[] { (Epochs: s.Epochs, Frozen: false, Lr: s.Lr) };
-        int backbone = BackboneLayers(model);
+        var backboneParameters = model.BackboneParameters().ToList();
         var history = new History();
         int done = 0;
         using var progress = new ProgressBar();
@@ -111,9 +112,10 @@ public static class DetectionRecipe
         {
             var stage = stages[k];
             if (stage.Epochs == 0) continue;
-            SetFrozen(model, backbone, stage.Frozen);
+            foreach (var p in model.parameters()) p.requires_grad = true;
+            if (stage.Frozen) foreach (var p in backboneParameters) p.requires_grad = false;
             if (stages.Length > 1)
-                log.WriteLine(stage.Frozen ? $"Stage 1: {stage.Epochs} epochs with the first {backbone} layers (backbone) frozen, lr {stage.Lr:G3}"
+                log.WriteLine(stage.Frozen ? $"Stage 1: {stage.Epochs} epochs with the backbone ({backboneParameters.Sum(p => p.numel()):N0} parameters) frozen, lr {stage.Lr:G3}"
                                            : $"Stage 2: {stage.Epochs} epochs with every layer trainable, lr {stage.Lr:G3}");
             var options = new TrainOptions { Epochs = done + stage.Epochs, InitialEpoch = done, LearningRate = stage.Lr, Optimizer = "adam", Task = task, StepsPerEpoch = trainLoader.BatchesPerEpoch };
             using var optimizer = OptimizerFactory.Create("adam", model.parameters().Where(p => p.requires_grad), stage.Lr, 0, false, 0);
@@ -174,9 +176,9 @@ public static class DetectionRecipe
         return k.Anchors.OrderBy(a => a.W * a.H).ToList();
     }
 
-    private static (YoloModel Model, string Architecture) CreateModel(DetectionSettings s, int classes, IReadOnlyList<(float W, float H)> anchors, TextWriter log)
+    private static (YoloNet Model, string Architecture) CreateModel(DetectionSettings s, int classes, IReadOnlyList<(float W, float H)> anchors, TextWriter log)
     {
-        YoloModel model;
+        YoloNet model;
         string architecture;
         if (s.Model.EndsWith(".cfg", StringComparison.OrdinalIgnoreCase))
         {
@@ -190,16 +192,34 @@ public static class DetectionRecipe
             model = new YoloModel(YoloCfg.Build(s.Model, classes, s.ImgSize, anchors), s.Model);
             architecture = s.Model;
         }
-        else if (s.Model.StartsWith("yolov3-", StringComparison.Ordinal))
-            throw new InvalidOptionException("--model", "yolov3, yolov3-tiny, yolov3-tiny-half or a .cfg file (a YOLOv3 head on a registered backbone is not built yet)", s.Model);
-        else
-            throw new InvalidOptionException("--model", "yolov3, yolov3-tiny, yolov3-tiny-half or a .cfg file", s.Model);
-
-        if (s.Pretrained is { } weightsFile)
+        else if (s.Model.StartsWith(YoloBackboneModel.Prefix, StringComparison.Ordinal) && ModelRegistry.Contains(s.Model[YoloBackboneModel.Prefix.Length..]))
         {
+            string backbone = s.Model[YoloBackboneModel.Prefix.Length..];
+            ImageClassifier classifier;
+            if (s.Pretrained is { } source && PretrainedWeights.Sources.Contains(source))
+            {
+                backbone = PretrainedWeights.ArchitectureFor(backbone, source);
+                classifier = ModelRegistry.Create(backbone, new ModelOptions(1000, s.ImgSize));
+                PretrainedWeights.Load(source, classifier);
+                log.WriteLine($"--pretrained {source}: {backbone} backbone with ImageNet weights (shipped with SharpVision), new {classes}-class YOLOv3 head.");
+            }
+            else
+            {
+                classifier = ModelRegistry.Create(backbone, new ModelOptions(1000, s.ImgSize));
+            }
+            model = new YoloBackboneModel(backbone, classifier, classes, s.ImgSize, anchors);
+            architecture = YoloBackboneModel.Prefix + backbone;
+        }
+        else
+            throw new InvalidOptionException("--model", $"one of {string.Join(", ", YoloCfg.Names)}, yolov3-<backbone> (a registered ResNet: {string.Join(", ", ModelRegistry.Names.Where(n => n.StartsWith("resnet", StringComparison.Ordinal)))}) or a .cfg file", s.Model);
+
+        if (s.Pretrained is { } weightsFile && !PretrainedWeights.Sources.Contains(weightsFile))
+        {
+            if (model is not YoloModel darknet)
+                throw new InvalidOptionException("--pretrained", $"{string.Join(", ", PretrainedWeights.Sources)} for a yolov3-<backbone> model", weightsFile);
             if (!weightsFile.EndsWith(".weights", StringComparison.OrdinalIgnoreCase))
                 throw new InvalidOptionException("--pretrained", "a Darknet .weights file (backbone layers)", weightsFile);
-            int loaded = LoadDarknetBackbone(model, weightsFile);
+            int loaded = LoadDarknetBackbone(darknet, weightsFile);
             log.WriteLine($"--pretrained {weightsFile}: loaded the first {loaded} layers (backbone) from the Darknet weights.");
         }
         if (s.Weights is { } full)
@@ -220,7 +240,7 @@ public static class DetectionRecipe
     {
         long available = new FileInfo(path).Length;
         var config = model.Network.Config;
-        int limit = BackboneLayers(model);
+        int limit = model.BackboneLayerCount();
         int best = 0;
         for (int n = 1; n <= limit; n++)
         {
@@ -237,33 +257,6 @@ public static class DetectionRecipe
             foreach (var (key, value) in prefix.state_dict())
                 target[key].copy_(value);
         return best;
-    }
-
-    /// <summary>Layers before the first head: everything up to the first route or upsample after the deepest stride.</summary>
-    public static int BackboneLayers(YoloModel model)
-    {
-        var layers = model.Network.Config.Layers;
-        int firstYolo = Enumerable.Range(0, layers.Count).First(i => layers[i].Type == "yolo");
-        // The head of the first [yolo] is the run of 1x1/3x3 convolutions just before it with no stride or pool;
-        // the backbone ends at the last layer that changes resolution (stride 2 conv or maxpool) or a shortcut.
-        int end = 0;
-        for (int i = 0; i < firstYolo; i++)
-        {
-            var l = layers[i];
-            bool reduces = l.Type is "maxpool" or "max" || (l.Type is "convolutional" or "conv" && l.Int("stride", 1) > 1);
-            if (reduces || l.Type == "shortcut") end = i + 1;
-        }
-        // Tiny: the conv after the last (stride-1) maxpool belongs to the backbone (Darknet's yolov3-tiny.conv.15 has 13 layers + 2).
-        if (end < firstYolo && layers[end].Type is "convolutional" or "conv" && layers[end - 1].Type is "maxpool" or "max") end++;
-        return end;
-    }
-
-    private static void SetFrozen(YoloModel model, int layers, bool frozen)
-    {
-        var list = model.Network.Layers;
-        for (int i = 0; i < list.Count; i++)
-            foreach (var p in list[i].parameters())
-                p.requires_grad = !(frozen && i < layers);
     }
 
     /// <summary>Cosine decay over one stage's epochs (epoch indices continue across stages).</summary>

@@ -15,7 +15,7 @@ namespace SharpVision.Models;
 public sealed class YoloDetector : IDisposable
 {
     /// <summary>Wraps a model and its class names (eval mode).</summary>
-    public YoloDetector(YoloModel model, IReadOnlyList<string> classNames, ModelConfig? config = null)
+    public YoloDetector(YoloNet model, IReadOnlyList<string> classNames, ModelConfig? config = null)
     {
         if (classNames.Count != model.Classes)
             throw new ModelFileException($"{classNames.Count} class names for a detector of {model.Classes} classes");
@@ -26,14 +26,14 @@ public sealed class YoloDetector : IDisposable
     }
 
     /// <summary>The network.</summary>
-    public YoloModel Model { get; }
+    public YoloNet Model { get; }
     /// <summary>Class names, index = class id.</summary>
     public IReadOnlyList<string> ClassNames { get; }
     /// <summary>The stored config, when loaded from a file.</summary>
     public ModelConfig? Config { get; }
 
     /// <summary>The model-file config of a detector built from <paramref name="model"/>.</summary>
-    public static ModelConfig ConfigFor(YoloModel model, string architecture, IReadOnlyList<string> classes) => new()
+    public static ModelConfig ConfigFor(YoloNet model, string architecture, IReadOnlyList<string> classes) => new()
     {
         Task = "detection",
         Architecture = architecture,
@@ -44,11 +44,13 @@ public sealed class YoloDetector : IDisposable
     };
 
     /// <summary>Rebuilds a detector from its config (the cfg text).</summary>
-    public static YoloModel Build(ModelConfig config)
+    public static YoloNet Build(ModelConfig config)
     {
         if (config.Task != "detection" || config.Cfg is null)
             throw new ModelFileException($"the model is a {config.Task} model ({config.Architecture}), not a detector");
-        return new YoloModel(config.Cfg, config.Architecture);
+        return config.Cfg.StartsWith("backbone=", StringComparison.Ordinal)
+            ? YoloBackboneModel.FromText(config.Cfg)
+            : new YoloModel(config.Cfg, config.Architecture);
     }
 
     /// <summary>Loads a detector <c>.svmodel</c>.</summary>

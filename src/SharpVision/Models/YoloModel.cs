@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -176,111 +177,44 @@ public sealed record YoloHeadInfo(int GridH, int GridW, IReadOnlyList<int> Mask,
 public readonly record struct InputBox(float X1, float Y1, float X2, float Y2, int ClassId, float Score);
 
 /// <summary>
-/// A trainable YOLOv3 detector over a <see cref="DarknetNetwork"/>: <c>forward</c> returns the raw outputs of
-/// every head (the inputs of the <c>[yolo]</c> layers: logits for x, y, objectness, classes; log-scale w, h),
-/// flattened to [B, N, 5+K] with rows in (head, anchor, row, column) order, which is what the loss and the
-/// decoder read. Input: [B, 3, S, S] RGB in 0..1, letterboxed.
+/// A YOLOv3 detector network: <c>forward</c> maps [B, 3, S, S] RGB in 0..1 (letterboxed) to the raw outputs of
+/// every head (logits for x, y, objectness and classes; log-scale w, h), flattened to [B, N, 5+K] with rows in
+/// (head, anchor, row, column) order, which is what <c>YoloLoss</c> and <see cref="Decode"/> read.
 /// </summary>
-public sealed class YoloModel : nn.Module<Tensor, Tensor>
+public abstract class YoloNet(string name) : nn.Module<Tensor, Tensor>(name)
 {
-#pragma warning disable IDE1006 // the field name is the state_dict prefix
-    private readonly DarknetNetwork network;
-#pragma warning restore IDE1006
-    private readonly int[] _headInputs;
-
-    /// <summary>Builds the network of <paramref name="cfgText"/>, which must hold at least one <c>[yolo]</c> layer.</summary>
-    public YoloModel(string cfgText, string name = "yolo") : base(name)
-    {
-        CfgText = cfgText;
-        network = new DarknetNetwork(DarknetConfig.ParseText(cfgText, name));
-        var layers = network.Layers;
-        var inputs = new List<int>();
-        var heads = new List<YoloHeadInfo>();
-        int offset = 0;
-        for (int i = 0; i < layers.Count; i++)
-        {
-            if (layers[i] is not YoloLayer y) continue;
-            inputs.Add(i - 1);
-            var (_, h, w) = y.OutShape;
-            var info = new YoloHeadInfo(h, w, y.Mask, y.Anchors, offset);
-            heads.Add(info);
-            offset += info.Rows;
-        }
-        if (heads.Count == 0) throw new ModelDefinitionException($"{name}: the cfg has no [yolo] layer, so it is not a detector");
-        Classes = layers.OfType<YoloLayer>().First().Classes;
-        if (layers.OfType<YoloLayer>().Any(l => l.Classes != Classes)) throw new ModelDefinitionException($"{name}: [yolo] layers disagree on classes");
-        _headInputs = inputs.ToArray();
-        Heads = heads;
-        Rows = offset;
-        InputSize = network.Width;
-        if (network.Width != network.Height) throw new ModelDefinitionException($"{name}: only square inputs are supported. Received: {network.Width}x{network.Height}");
-        AllAnchors = heads.SelectMany(h => h.Mask.Zip(h.Anchors)).OrderBy(p => p.First).Select(p => p.Second).ToList();
-        RegisterComponents();
-        Initialize();
-    }
-
-    /// <summary>
-    /// Fresh weights (the Darknet network starts at zero, ready for a weights file): He-normal convolutions as
-    /// Darknet's <c>make_convolutional_layer</c> (scale sqrt(2 / fan-in)), and each head's objectness bias at
-    /// log(0.01 / 0.99) so that training starts from "almost no object" instead of a large background loss.
-    /// </summary>
-    public void Initialize()
-    {
-        using var _ = no_grad();
-        var convs = network.ConvolutionalLayers;
-        foreach (var c in convs)
-        {
-            double fanIn = c.InChannels / c.Groups * c.Size * c.Size;
-            c.Weights.normal_(0, Math.Sqrt(2 / fanIn));
-            c.Biases.zero_();
-        }
-        var layers = network.Layers;
-        foreach (int i in _headInputs)
-        {
-            if (layers[i] is not DarknetConvolutional head) continue;
-            head.Weights.mul_(.01);
-            for (int a = 0; a < head.Filters / (5 + Classes); a++)
-                head.Biases[a * (5 + Classes) + 4].fill_(Math.Log(.01 / .99));
-        }
-    }
-
-    /// <summary>The cfg this model was built from (stored in the model file).</summary>
-    public string CfgText { get; }
-    /// <summary>The Darknet network.</summary>
-    public DarknetNetwork Network => network;
     /// <summary>The heads, in output order.</summary>
-    public IReadOnlyList<YoloHeadInfo> Heads { get; }
+    public IReadOnlyList<YoloHeadInfo> Heads { get; private set; } = [];
     /// <summary>Every anchor, indexed like the heads' masks.</summary>
-    public IReadOnlyList<(float W, float H)> AllAnchors { get; }
+    public IReadOnlyList<(float W, float H)> AllAnchors { get; private set; } = [];
     /// <summary>Number of classes K.</summary>
-    public int Classes { get; }
+    public int Classes { get; private set; }
     /// <summary>Rows N of the output (all heads' anchors x cells).</summary>
-    public int Rows { get; }
+    public int Rows { get; private set; }
     /// <summary>Square input side in pixels.</summary>
-    public int InputSize { get; }
+    public int InputSize { get; private set; }
 
-    /// <inheritdoc/>
-    public override Tensor forward(Tensor x)
+    /// <summary>The text the network is rebuilt from (a Darknet cfg, or a backbone detector's definition), stored in the model file.</summary>
+    public abstract string CfgText { get; }
+
+    /// <summary>Parameters of the backbone (frozen in the first stage of <c>--fine-tune</c>).</summary>
+    public abstract IEnumerable<Parameter> BackboneParameters();
+
+    /// <summary>Records the heads (in output order), the class count and the input size.</summary>
+    protected void SetHeads(IReadOnlyList<YoloHeadInfo> heads, int classes, int inputSize)
     {
-        var layers = network.Layers;
-        var outputs = new List<Tensor>(layers.Count);
-        var current = x;
-        int last = _headInputs[^1];
-        for (int i = 0; i <= last; i++)
-        {
-            current = layers[i].Run(current, outputs);
-            outputs.Add(current);
-        }
-        var parts = new Tensor[Heads.Count];
-        long b = x.shape[0];
-        for (int h = 0; h < Heads.Count; h++)
-        {
-            var head = Heads[h];
-            var raw = outputs[_headInputs[h]];                                                    // [B, A*(5+K), H, W]
-            parts[h] = raw.view(b, head.Anchors.Count, 5 + Classes, head.GridH, head.GridW)
-                          .permute(0, 1, 3, 4, 2).reshape(b, head.Rows, 5 + Classes);             // [B, A*H*W, 5+K]
-        }
-        return parts.Length == 1 ? parts[0] : cat(parts, 1);                                     // [B, N, 5+K]
+        Heads = heads;
+        Classes = classes;
+        InputSize = inputSize;
+        Rows = heads.Sum(h => h.Rows);
+        AllAnchors = heads.SelectMany(h => h.Mask.Zip(h.Anchors)).OrderBy(p => p.First).Select(p => p.Second).ToList();
+    }
+
+    /// <summary>Flattens one head's raw map [B, A*(5+K), H, W] to [B, A*H*W, 5+K].</summary>
+    protected Tensor Flatten(Tensor raw, YoloHeadInfo head)
+    {
+        long b = raw.shape[0];
+        return raw.view(b, head.Anchors.Count, 5 + Classes, head.GridH, head.GridW).permute(0, 1, 3, 4, 2).reshape(b, head.Rows, 5 + Classes);
     }
 
     /// <summary>
@@ -353,5 +287,120 @@ public sealed class YoloModel : nn.Module<Tensor, Tensor>
                     }
         }
         return (tensor(grid, [Rows, 2]).to(device), tensor(anchors, [Rows, 2]).to(device), tensor(stride, [Rows, 2]).to(device));
+    }
+}
+
+/// <summary>
+/// A trainable YOLOv3 detector over a <see cref="DarknetNetwork"/>: <c>forward</c> returns the raw outputs of
+/// every head (the inputs of the <c>[yolo]</c> layers: logits for x, y, objectness, classes; log-scale w, h),
+/// flattened to [B, N, 5+K] with rows in (head, anchor, row, column) order, which is what the loss and the
+/// decoder read. Input: [B, 3, S, S] RGB in 0..1, letterboxed.
+/// </summary>
+public sealed class YoloModel : YoloNet
+{
+#pragma warning disable IDE1006 // the field name is the state_dict prefix
+    private readonly DarknetNetwork network;
+#pragma warning restore IDE1006
+    private readonly int[] _headInputs;
+
+    /// <summary>Builds the network of <paramref name="cfgText"/>, which must hold at least one <c>[yolo]</c> layer.</summary>
+    public YoloModel(string cfgText, string name = "yolo") : base(name)
+    {
+        _cfgText = cfgText;
+        network = new DarknetNetwork(DarknetConfig.ParseText(cfgText, name));
+        var layers = network.Layers;
+        var inputs = new List<int>();
+        var heads = new List<YoloHeadInfo>();
+        int offset = 0;
+        for (int i = 0; i < layers.Count; i++)
+        {
+            if (layers[i] is not YoloLayer y) continue;
+            inputs.Add(i - 1);
+            var (_, h, w) = y.OutShape;
+            var info = new YoloHeadInfo(h, w, y.Mask, y.Anchors, offset);
+            heads.Add(info);
+            offset += info.Rows;
+        }
+        if (heads.Count == 0) throw new ModelDefinitionException($"{name}: the cfg has no [yolo] layer, so it is not a detector");
+        int classes = layers.OfType<YoloLayer>().First().Classes;
+        if (layers.OfType<YoloLayer>().Any(l => l.Classes != classes)) throw new ModelDefinitionException($"{name}: [yolo] layers disagree on classes");
+        _headInputs = inputs.ToArray();
+        if (network.Width != network.Height) throw new ModelDefinitionException($"{name}: only square inputs are supported. Received: {network.Width}x{network.Height}");
+        SetHeads(heads, classes, network.Width);
+        RegisterComponents();
+        Initialize();
+    }
+
+    /// <summary>
+    /// Fresh weights (the Darknet network starts at zero, ready for a weights file): He-normal convolutions as
+    /// Darknet's <c>make_convolutional_layer</c> (scale sqrt(2 / fan-in)), and each head's objectness bias at
+    /// log(0.01 / 0.99) so that training starts from "almost no object" instead of a large background loss.
+    /// </summary>
+    public void Initialize()
+    {
+        using var _ = no_grad();
+        var convs = network.ConvolutionalLayers;
+        foreach (var c in convs)
+        {
+            double fanIn = c.InChannels / c.Groups * c.Size * c.Size;
+            c.Weights.normal_(0, Math.Sqrt(2 / fanIn));
+            c.Biases.zero_();
+        }
+        var layers = network.Layers;
+        foreach (int i in _headInputs)
+        {
+            if (layers[i] is not DarknetConvolutional head) continue;
+            head.Weights.mul_(.01);
+            for (int a = 0; a < head.Filters / (5 + Classes); a++)
+                head.Biases[a * (5 + Classes) + 4].fill_(Math.Log(.01 / .99));
+        }
+    }
+
+    private readonly string _cfgText;
+
+    /// <summary>The cfg this model was built from (stored in the model file).</summary>
+    public override string CfgText => _cfgText;
+
+    /// <summary>Layers before the first head (see <see cref="BackboneLayerCount"/>).</summary>
+    public override IEnumerable<Parameter> BackboneParameters() =>
+        network.Layers.Take(BackboneLayerCount()).SelectMany(l => l.parameters());
+
+    /// <summary>
+    /// Layers of the backbone: up to the last layer before the first [yolo] that reduces resolution (stride-2 conv,
+    /// maxpool) or is a shortcut, plus, for a tiny net, the convolution after its last maxpool.
+    /// </summary>
+    public int BackboneLayerCount()
+    {
+        var layers = network.Config.Layers;
+        int firstYolo = Enumerable.Range(0, layers.Count).First(i => layers[i].Type == "yolo");
+        int end = 0;
+        for (int i = 0; i < firstYolo; i++)
+        {
+            var l = layers[i];
+            bool reduces = l.Type is "maxpool" or "max" || (l.Type is "convolutional" or "conv" && l.Int("stride", 1) > 1);
+            if (reduces || l.Type == "shortcut") end = i + 1;
+        }
+        if (end > 0 && end < firstYolo && layers[end].Type is "convolutional" or "conv" && layers[end - 1].Type is "maxpool" or "max") end++;
+        return end;
+    }
+    /// <summary>The Darknet network.</summary>
+    public DarknetNetwork Network => network;
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor x)
+    {
+        var layers = network.Layers;
+        var outputs = new List<Tensor>(layers.Count);
+        var current = x;
+        int last = _headInputs[^1];
+        for (int i = 0; i <= last; i++)
+        {
+            current = layers[i].Run(current, outputs);
+            outputs.Add(current);
+        }
+        var parts = new Tensor[Heads.Count];
+        for (int h = 0; h < Heads.Count; h++)
+            parts[h] = Flatten(outputs[_headInputs[h]], Heads[h]);                               // [B, A*H*W, 5+K]
+        return parts.Length == 1 ? parts[0] : cat(parts, 1);                                     // [B, N, 5+K]
     }
 }

@@ -14,11 +14,11 @@ namespace SharpVision.Training.Detection;
 /// </summary>
 public sealed class DetectionTask : ITrainingTask
 {
-    private readonly YoloModel _model;
+    private readonly YoloNet _model;
     private readonly IReadOnlyList<string> _classNames;
 
     /// <summary>Detection with <paramref name="model"/> over <paramref name="classNames"/>.</summary>
-    public DetectionTask(YoloModel model, IReadOnlyList<string> classNames)
+    public DetectionTask(YoloNet model, IReadOnlyList<string> classNames)
     {
         _model = model;
         _classNames = classNames;

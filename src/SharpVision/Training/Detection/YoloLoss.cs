@@ -42,7 +42,7 @@ public static class YoloLoss
     }
 
     /// <summary>Assigns a box (input pixels) to its head, anchor and cell, or null when its size is not positive and finite.</summary>
-    public static YoloAssignment? Assign(YoloModel model, float x1, float y1, float x2, float y2)
+    public static YoloAssignment? Assign(YoloNet model, float x1, float y1, float x2, float y2)
     {
         float w = x2 - x1, h = y2 - y1;
         if (!(w > 0 && h > 0 && float.IsFinite(w) && float.IsFinite(h))) return null;
@@ -63,7 +63,7 @@ public static class YoloLoss
     /// <summary>
     /// The loss of raw outputs [B, N, 5+K] (from <see cref="YoloModel.forward"/>) against labels [B, M, 5].
     /// </summary>
-    public static YoloLossParts Compute(YoloModel model, Tensor raw, Tensor labels)
+    public static YoloLossParts Compute(YoloNet model, Tensor raw, Tensor labels)
     {
         using var scope = NewDisposeScope();
         int b = (int)raw.shape[0], n = model.Rows, k = model.Classes, size = model.InputSize;
@@ -130,7 +130,7 @@ public static class YoloLoss
     /// 1 where a prediction's best IoU with the true boxes of its image and head is below <see cref="IgnoreThreshold"/>
     /// (it is trained as background), 0 otherwise. No gradient flows through it.
     /// </summary>
-    public static Tensor IgnoreMask(YoloModel model, Tensor raw, List<float[]>[,] truths, int maxTruths)
+    public static Tensor IgnoreMask(YoloNet model, Tensor raw, List<float[]>[,] truths, int maxTruths)
     {
         int b = (int)raw.shape[0];
         if (maxTruths == 0) return ones(b, model.Rows, device: raw.device);
