@@ -64,4 +64,43 @@ public sealed class DetectTrainPredictTests
         Assert.Contains("--model must be", r.Error);
         Assert.Contains("Received: --model=yolov5", r.Error);
     }
+
+    [Fact]
+    public void Detect_predict_runs_a_darknet_cfg_with_its_weights_and_names()
+    {
+        // Given a 2-class tiny cfg, weights for it and a names file
+        using var dir = new TempDir();
+        string cfg = Path.Combine(dir.Path, "tiny.cfg");
+        File.WriteAllText(cfg, global::SharpVision.Models.YoloCfg.Tiny(2, 64, [(4, 4), (8, 8), (12, 12), (20, 20), (30, 30), (60, 60)], .25));
+        TorchSharp.torch.manual_seed(7);
+        using (var model = new global::SharpVision.Models.YoloModel(File.ReadAllText(cfg), "tiny"))
+            global::SharpVision.Weights.DarknetWeights.Write(Path.Combine(dir.Path, "tiny.weights"), model.Network);
+        string names = dir.Write("two.names", "cat\ndog\n");
+        var shapes = ShapesDataset.Generate(Path.Combine(dir.Path, "shapes"), 2, size: 64, valFraction: 0);
+        string images = Path.Combine(dir.Path, "shapes", "JPEGImages");
+
+        // When predicting a folder with a low threshold
+        string outDir = Path.Combine(dir.Path, "pred");
+        var r = Cli.Run("detect", "predict", cfg, images, "--weights", Path.Combine(dir.Path, "tiny.weights"), "--classes", names, "--conf", "0.01", "--out", outDir);
+
+        // Then both images are listed in sorted order with drawn copies
+        Assert.True(r.ExitCode == 0, r.Error + r.Out);
+        var txt = File.ReadAllLines(Path.Combine(outDir, "detections.txt"));
+        Assert.Equal(2, txt.Length);
+        Assert.StartsWith(Path.Combine(images, "000001.jpg"), txt[0]);
+        Assert.True(File.Exists(Path.Combine(outDir, "000002.png")));
+        Assert.True(File.Exists(Path.Combine(outDir, "detections.json")));
+    }
+
+    [Fact]
+    public void Detect_predict_with_a_cfg_but_no_weights_says_what_is_missing()
+    {
+        using var dir = new TempDir();
+        string cfg = dir.Write("x.cfg", "[net]\nwidth=32\nheight=32\n");
+        string img = Path.Combine(dir.Path, "a.png");
+        SharpVision.Tests.Data.Detection.DetectionFixtures.Png(img, 8, 8);
+        var r = Cli.Run("detect", "predict", cfg, img);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("needs --weights", r.Error);
+    }
 }
