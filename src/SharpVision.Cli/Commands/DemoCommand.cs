@@ -84,7 +84,7 @@ public static class DemoCommand
         int epochs = a.Int("--epochs", 30, min: 1);
         int seed = a.Int("--seed", 0);
         string model = a.String("--model", "yolov3-tiny-half");
-        int size = a.Int("--img-size", 192, min: 32);
+        int size = a.Int("--img-size", 128, min: 32);
         bool existOk = a.Flag("--exist-ok");
         a.Finish();
 

@@ -127,6 +127,8 @@ public static class DetectionRecipe
             callbacks.Add(new ModelCheckpoint(run.LastModel, (path, _) => ModelFile.Save(path, model, config)));
             callbacks.Add(progress);
             var h = trainer.Fit(model, trainLoader.Epoch, valLoader is null ? null : () => valLoader.Epoch(0), callbacks, optimizer);
+            // The next stage starts from this stage's best, so best.svmodel only improves.
+            best.Best = best.Best;
             history = Merge(history, h);
             done += stage.Epochs;
             if (h.StopReason is { } reason) { log.WriteLine(reason); break; }

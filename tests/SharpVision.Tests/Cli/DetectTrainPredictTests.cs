@@ -103,4 +103,53 @@ public sealed class DetectTrainPredictTests
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("needs --weights", r.Error);
     }
+
+    [Fact]
+    public void Voc_folder_converts_and_trains_end_to_end()
+    {
+        // Given a VOC-style folder (Annotations, JPEGImages, ImageSets/Main/{train,val}.txt)
+        using var dir = new TempDir();
+        var shapes = ShapesDataset.Generate(Path.Combine(dir.Path, "VOC"), 8, seed: 4, size: 64, valFraction: .25);
+        string voc = Path.Combine(dir.Path, "VOC");
+
+        // When converted like voc_annotation.py and trained directly on the VOC folder and on the lines
+        var toTrain = Cli.Run("convert", "voc", voc, "--classes", shapes.ClassesFile, "--sets", "train", "--out", Path.Combine(dir.Path, "train.txt"));
+        var toVal = Cli.Run("convert", "voc", voc, "--classes", shapes.ClassesFile, "--sets", "val", "--out", Path.Combine(dir.Path, "val.txt"));
+        var train = Cli.Run("detect", "train", Path.Combine(dir.Path, "train.txt"), "--val", Path.Combine(dir.Path, "val.txt"), "--classes", shapes.ClassesFile,
+            "--model", "yolov3-tiny-quarter", "--img-size", "64", "--epochs", "1", "--batch", "4", "--workers", "0", "--out", Path.Combine(dir.Path, "run"));
+        var fromFolder = Cli.Run("detect", "train", voc, "--classes", shapes.ClassesFile,
+            "--model", "yolov3-tiny-quarter", "--img-size", "64", "--epochs", "1", "--batch", "4", "--workers", "0", "--out", Path.Combine(dir.Path, "run2"));
+
+        // Then both runs finish with a best model
+        Assert.True((toTrain.ExitCode, toVal.ExitCode) == (0, 0), toTrain.Error + toVal.Error);
+        Assert.True(train.ExitCode == 0, train.Error + train.Out);
+        Assert.Contains("Training: 6 images", train.Out);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "run", "weights", "best.svmodel")));
+        Assert.True(fromFolder.ExitCode == 0, fromFolder.Error + fromFolder.Out);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "run2", "weights", "best.svmodel")));
+    }
+
+    [Fact]
+    public void Fine_tune_runs_a_frozen_stage_then_all_layers_at_a_tenth_of_the_rate()
+    {
+        using var dir = new TempDir();
+        var shapes = ShapesDataset.Generate(Path.Combine(dir.Path, "shapes"), 6, seed: 5, size: 64, valFraction: .34);
+        string run = Path.Combine(dir.Path, "run");
+        var r = Cli.Run("detect", "train", shapes.TrainFile, "--val", shapes.ValFile, "--classes", shapes.ClassesFile,
+            "--model", "yolov3-tiny-quarter", "--img-size", "64", "--fine-tune", "1,1", "--lr", "0.002", "--batch", "4", "--workers", "0", "--out", run);
+        Assert.True(r.ExitCode == 0, r.Error + r.Out);
+        Assert.Contains("Stage 1: 1 epochs with the backbone", r.Out);
+        Assert.Contains("Stage 2: 1 epochs with every layer trainable", r.Out);
+        var rows = File.ReadAllLines(Path.Combine(run, "results.csv"));
+        Assert.Equal(3, rows.Length);
+        var header = rows[0].Split(',');
+        int lr = Array.IndexOf(header, "lr");
+        Assert.Equal(0.002, double.Parse(rows[1].Split(',')[lr], System.Globalization.CultureInfo.InvariantCulture), 6);
+        Assert.Equal(0.0002, double.Parse(rows[2].Split(',')[lr], System.Globalization.CultureInfo.InvariantCulture), 6);
+        Assert.StartsWith("2,", rows[2]);
+
+        var both = Cli.Run("detect", "train", shapes.TrainFile, "--epochs", "3", "--fine-tune", "1,1", "--out", Path.Combine(dir.Path, "x"));
+        Assert.Equal(1, both.ExitCode);
+        Assert.Contains("--epochs", both.Error);
+    }
 }
