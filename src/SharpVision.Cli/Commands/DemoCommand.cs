@@ -17,10 +17,16 @@ public static class DemoCommand
         sharpvision demo [--out DIR] [--epochs N] [--seed N] [--device D]
           Exports the embedded digits to DIR/digits, trains minicnn into DIR/train, prints the test accuracy.
           DIR defaults to runs/demo/expN.
+
+        sharpvision demo detect [--out DIR] [--images 600] [--epochs 80] [--model yolov3-tiny-quarter] [--img-size 160] [--seed N]
+          Generates the synthetic shapes set (circles, squares, triangles; 80 % train, 20 % validation) in DIR/shapes,
+          trains a small YOLOv3 into DIR/train, prints the validation mAP@0.5 of the best checkpoint and writes
+          drawn predictions of 8 validation images to DIR/predict. DIR defaults to runs/demo/expN.
         """;
 
     public static int Run(string[] argv)
     {
+        if (argv.Length > 0 && argv[0] == "detect") return RunDetect(argv[1..]);
         var a = new Arguments("demo", argv, "--exist-ok");
         if (a.Help) { Console.WriteLine(Help); return 0; }
         string dir = a.String("--out") ?? RunFolder.NextExperiment(Path.Combine("runs", "demo"));
@@ -60,6 +66,57 @@ public static class DemoCommand
         var report = ClassificationReport.Compute(inference.Actual, inference.Predicted, config.Classes.Count, config.Classes);
         Console.WriteLine();
         Console.WriteLine($"Test accuracy: {report.Accuracy:0.0000} on {inference.Samples.Count} held-out digits ({clock.Elapsed.TotalSeconds:0} s in all)");
+        Console.WriteLine($"Run folder: {result.RunDir}");
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>demo detect</c>: shapes -> detector -> mAP@0.5. A quarter-width YOLOv3-tiny at 160 px (about 4.5 s per
+    /// epoch of 480 images on 2 idle cores), k-means anchors, Adam 3e-3 with cosine decay, and milder scale jitter
+    /// than keras-yolo3's 0.25..2 (the shapes fill a good part of each image).
+    /// </summary>
+    public static int RunDetect(string[] argv)
+    {
+        var a = new Arguments("demo detect", argv, "--exist-ok");
+        if (a.Help) { Console.WriteLine(Help); return 0; }
+        string dir = a.String("--out") ?? RunFolder.NextExperiment(Path.Combine("runs", "demo"));
+        int images = a.Int("--images", 600, min: 10);
+        int epochs = a.Int("--epochs", 80, min: 1);
+        int seed = a.Int("--seed", 0);
+        string model = a.String("--model", "yolov3-tiny-quarter");
+        int size = a.Int("--img-size", 160, min: 32);
+        bool existOk = a.Flag("--exist-ok");
+        a.Finish();
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var shapes = Data.Detection.ShapesDataset.Generate(Path.Combine(dir, "shapes"), images, seed, size: 256);
+        Console.WriteLine($"Generated {shapes.TrainImages} training and {shapes.ValImages} validation images ({shapes.Boxes} boxes) in {Path.Combine(dir, "shapes")}");
+        var settings = new DetectionSettings
+        {
+            Data = shapes.TrainFile,
+            Val = shapes.ValFile,
+            Classes = shapes.ClassesFile,
+            Model = model,
+            ImgSize = size,
+            Epochs = epochs,
+            Batch = 8,
+            Lr = 3e-3,
+            Schedule = "cosine",
+            Augment = new Augmentation.BoxAugmentOptions { Jitter = .2, MinScale = .6, MaxScale = 1.4 },
+            Seed = seed,
+            Out = Path.Combine(dir, "train"),
+            ExistOk = existOk,
+        };
+        var result = DetectionRecipe.Train(settings, Console.Out);
+
+        using var detector = Models.YoloDetector.Load(RunFolder.ResolveModelPath(result.RunDir));
+        var val = DetectionRecipe.Open(shapes.ValFile, detector.ClassNames, "validation", TextWriter.Null);
+        var report = detector.Evaluate(val);
+        var samples = val.Samples.Take(8).Select(s => s.ImagePath).ToList();
+        detector.Predict(samples, Path.Combine(dir, "predict"));
+        Console.WriteLine();
+        Console.WriteLine($"Validation mAP@0.5: {report.Coco.AP50:0.0000} (COCO AP {report.Coco.AP:0.0000}) on {val.Samples.Count} images, {clock.Elapsed.TotalSeconds:0} s in all");
+        Console.WriteLine($"Drawn predictions: {Path.Combine(dir, "predict")}");
         Console.WriteLine($"Run folder: {result.RunDir}");
         return 0;
     }

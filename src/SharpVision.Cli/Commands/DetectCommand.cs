@@ -1,8 +1,17 @@
+using System.Globalization;
+using SharpVision.Augmentation;
+using SharpVision.Cli.Recipes;
 using SharpVision.Data.Detection;
+using SharpVision.Models;
+using SharpVision.Runs;
+using SharpVision.Weights;
 
 namespace SharpVision.Cli.Commands;
 
-/// <summary><c>sharpvision detect check DATA</c>: what is in a detection data set and what is wrong with it.</summary>
+/// <summary>
+/// <c>sharpvision detect check|train|predict|evaluate</c>: data-set checks, YOLOv3 training, inference with drawn
+/// boxes, and mAP evaluation.
+/// </summary>
 public static class DetectCommand
 {
     public const string Help = """
@@ -12,16 +21,44 @@ public static class DetectCommand
           and line: malformed fields, missing or unreadable images, reversed, zero-size and out-of-image boxes,
           class ids outside the class list, duplicate boxes. Exit code 0 (even with warnings), 1 when there are
           no labels at all. The class list is --classes, else a classes.txt beside DATA.
+
+        sharpvision detect train DATA [--val VAL] [--classes classes.txt] [--anchors FILE]
+                [--model yolov3|yolov3-tiny|yolov3-tiny-half|CFG] [--pretrained FILE.weights] [--weights FILE.svmodel]
+                [--img-size 416] [--epochs N | --fine-tune E1,E2] [--batch 8] [--lr 0.001] [--schedule none|cosine]
+                [--patience N] [--jitter 0.3] [--scale MIN,MAX] [--no-flip] [--seed 0] [--workers N] [--out DIR] [--exist-ok]
+          keras-yolo3's loss and augmentation; results.csv (loss parts, val_map50), weights/best.svmodel (by val_map50).
+          Anchors: --anchors (w,h pairs) else k-means on the training boxes. --fine-tune E1,E2: E1 epochs with the
+          backbone frozen, then E2 with all layers at a tenth of --lr.
+
+        sharpvision detect predict MODEL PATH... [--weights FILE.weights] [--classes FILE] [--conf 0.25] [--iou 0.45]
+                [--img-size N] [--out DIR]
+          MODEL: a detector .svmodel or run folder, or a Darknet .cfg (then --weights is its Darknet weights and
+          --classes its names file). PATH: images or folders. Writes <stem>.png with boxes drawn,
+          detections.txt (path x1,y1,x2,y2,class,score ...) and detections.json (COCO results) into --out.
+
+        sharpvision detect evaluate MODEL DATA [--json] [--conf 0.005] [--iou 0.45]
+          Runs the detector over DATA's images and prints COCO (AP, AP50, ...) and VOC mAP against its boxes.
         """;
 
     private static readonly string[] Formats = ["lines", "voc", "yolo", "coco"];
+    private static readonly string[] ImageExtensions = [".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"];
 
     public static int Run(string[] argv)
     {
+        if (argv.Length > 0 && argv[0] is "train" or "predict" or "evaluate")
+        {
+            var rest = argv[1..];
+            return argv[0] switch
+            {
+                "train" => Train(rest),
+                "predict" => Predict(rest),
+                _ => Evaluate(rest),
+            };
+        }
         var a = new Arguments("detect", argv);
         if (a.Help) { Console.WriteLine(Help); return 0; }
         string action = a.Positional("ACTION");
-        if (action != "check") throw new InvalidOptionException("detect ACTION", "check", action);
+        if (action != "check") throw new InvalidOptionException("detect ACTION", "check, train, predict, evaluate", action);
         string data = a.Positional("DATA");
         string? format = a.String("--format");
         if (format is not null && !Formats.Contains(format)) throw new InvalidOptionException("--format", "one of " + string.Join(", ", Formats), format);
@@ -39,5 +76,142 @@ public static class DetectCommand
             return 1;
         }
         return 0;
+    }
+
+    private static int Train(string[] argv)
+    {
+        var a = new Arguments("detect train", argv, "--exist-ok", "--no-flip");
+        if (a.Help) { Console.WriteLine(Help); return 0; }
+        string data = a.Positional("DATA");
+        var defaults = new BoxAugmentOptions();
+        var scale = ParsePair(a.String("--scale"), "--scale", "MIN,MAX (e.g. 0.25,2)");
+        var fineTune = ParsePair(a.String("--fine-tune"), "--fine-tune", "E1,E2 (e.g. 5,20)");
+        if (fineTune is { } ft && (ft.A < 0 || ft.B < 1 || ft.A != Math.Floor(ft.A) || ft.B != Math.Floor(ft.B)))
+            throw new InvalidOptionException("--fine-tune", "E1,E2 with whole numbers E1 >= 0, E2 >= 1", a.String("--fine-tune")!);
+        bool epochsGiven = a.Has("--epochs");
+        var s = new DetectionSettings
+        {
+            Data = data,
+            Val = a.ExistingPath("--val"),
+            Classes = a.ExistingPath("--classes"),
+            Anchors = a.ExistingPath("--anchors"),
+            Model = a.String("--model", "yolov3-tiny"),
+            Pretrained = a.ExistingPath("--pretrained"),
+            Weights = a.ExistingPath("--weights"),
+            ImgSize = a.Int("--img-size", 416, min: 32),
+            Epochs = a.Int("--epochs", 50, min: 1),
+            FineTune = fineTune is { } f ? ((int)f.A, (int)f.B) : null,
+            Batch = a.Int("--batch", 8, min: 1),
+            Lr = a.Double("--lr", 1e-3, min: 0),
+            Schedule = a.Choice("--schedule", "none", "none", "cosine"),
+            Patience = a.IntOrNull("--patience", min: 1),
+            Augment = defaults with
+            {
+                Jitter = a.Double("--jitter", defaults.Jitter, min: 0),
+                MinScale = scale?.A ?? defaults.MinScale,
+                MaxScale = scale?.B ?? defaults.MaxScale,
+                Flip = !a.Flag("--no-flip"),
+            },
+            Seed = a.Int("--seed", 0),
+            Workers = a.IntOrNull("--workers", min: 0, max: 64),
+            Out = a.String("--out"),
+            ExistOk = a.Flag("--exist-ok"),
+        };
+        a.Finish();
+        if (epochsGiven && s.FineTune is not null) throw new InvalidOptionException("--epochs", "not given together with --fine-tune", "both");
+        var result = DetectionRecipe.Train(s, Console.Out);
+        Console.WriteLine($"Best val mAP@0.5: {(result.BestMap50 is { } m ? m.ToString("0.0000", CultureInfo.InvariantCulture) : "n/a")}");
+        Console.WriteLine($"Run folder: {result.RunDir}");
+        return 0;
+    }
+
+    private static int Predict(string[] argv)
+    {
+        var a = new Arguments("detect predict", argv);
+        if (a.Help) { Console.WriteLine(Help); return 0; }
+        string model = a.Positional("MODEL");
+        var inputs = a.RemainingPositionals("PATH");
+        string? weights = a.ExistingPath("--weights");
+        string? classes = a.ExistingPath("--classes");
+        float conf = (float)a.Double("--conf", .25, min: 0, max: 1);
+        float iou = (float)a.Double("--iou", .45, min: 0, max: 1);
+        int? imgSize = a.IntOrNull("--img-size", min: 32);
+        string outDir = a.String("--out") ?? RunFolder.NextExperiment(Path.Combine("runs", "detect-predict"));
+        a.Finish();
+        var paths = ExpandImages(inputs);
+        if (paths.Count == 0) throw new SharpVisionException("detect predict: no images found in the given paths.");
+
+        DetectionRun run;
+        if (model.EndsWith(".cfg", StringComparison.OrdinalIgnoreCase))
+        {
+            if (weights is null) throw new SharpVisionException("detect predict with a .cfg needs --weights FILE.weights (its Darknet weights).");
+            if (classes is null) throw new SharpVisionException("detect predict with a .cfg needs --classes FILE (its class names, like coco.names).");
+            string cfg = model;
+            if (imgSize is { } size)
+            {
+                // The cfg's [net] size replaced, so the same weights run at another input size.
+                var text = File.ReadAllText(model);
+                text = System.Text.RegularExpressions.Regex.Replace(text, @"(?m)^\s*(width|height)\s*=\s*\d+", m => $"{m.Groups[1].Value}={size}");
+                cfg = Path.Combine(Path.GetTempPath(), $"sharpvision-{Environment.ProcessId}-{Path.GetFileName(model)}");
+                File.WriteAllText(cfg, text);
+            }
+            run = DarknetDetector.Predict(cfg, weights, classes, paths, outDir, new DarknetDetectOptions { Threshold = conf, NmsThreshold = iou });
+        }
+        else
+        {
+            if (imgSize is not null) throw new InvalidOptionException("--img-size", "only with a Darknet .cfg (a trained model keeps its size)", imgSize.Value.ToString(CultureInfo.InvariantCulture));
+            using var detector = YoloDetector.Load(RunFolder.ResolveModelPath(model));
+            run = detector.Predict(paths, outDir, conf, iou);
+        }
+        foreach (var image in run.Images)
+            Console.WriteLine($"{image.Path}: {image.Objects.Count} object(s)" +
+                string.Concat(image.Objects.Take(5).Select(o => $" {o.ClassName} {o.Score:0.00}")));
+        foreach (var e in run.Skipped) Console.WriteLine($"skipped {e.Path}: {e.Reason}");
+        Console.WriteLine($"Results saved to {outDir} (drawn images, detections.txt, detections.json)");
+        return 0;
+    }
+
+    private static int Evaluate(string[] argv)
+    {
+        var a = new Arguments("detect evaluate", argv, "--json");
+        if (a.Help) { Console.WriteLine(Help); return 0; }
+        string model = a.Positional("MODEL");
+        string data = a.Positional("DATA");
+        bool json = a.Flag("--json");
+        float conf = (float)a.Double("--conf", .005, min: 0, max: 1);
+        float iou = (float)a.Double("--iou", .45, min: 0, max: 1);
+        a.Finish();
+        using var detector = YoloDetector.Load(RunFolder.ResolveModelPath(model));
+        var log = json ? Console.Error : Console.Out;
+        var dataset = DetectionRecipe.Open(data, detector.ClassNames, "evaluation", log);
+        var report = detector.Evaluate(dataset, conf, iou);
+        if (json) Console.WriteLine(report.ToJson());
+        else Console.Write(report.ToText());
+        return 0;
+    }
+
+    private static (double A, double B)? ParsePair(string? value, string option, string expected)
+    {
+        if (value is null) return null;
+        var parts = value.Split(',');
+        if (parts.Length == 2 && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double x)
+            && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double y))
+            return (x, y);
+        throw new InvalidOptionException(option, expected, value);
+    }
+
+    /// <summary>Image files named directly or found (recursively) in folders.</summary>
+    public static List<string> ExpandImages(IEnumerable<string> inputs)
+    {
+        var result = new List<string>();
+        foreach (var p in inputs)
+        {
+            if (Directory.Exists(p))
+                result.AddRange(Directory.EnumerateFiles(p, "*", SearchOption.AllDirectories)
+                    .Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())));
+            else if (File.Exists(p)) result.Add(p);
+            else throw new InvalidOptionException("PATH", "existing image files or folders", p);
+        }
+        return result;
     }
 }

@@ -283,7 +283,13 @@ public sealed class DarknetConvolutional : DarknetLayer
     public override Tensor forward(Tensor x)
     {
         var y = F.conv2d(x, weights, null, [Stride, Stride], [Padding, Padding], groups: Groups); // [B, Filters, OH, OW]
-        if (BatchNormalize)
+        if (BatchNormalize && training)
+        {
+            // Training: batch statistics (fused); the rolling statistics follow with PyTorch's momentum 0.1
+            // (Darknet's .01 is too slow for short runs). Inference keeps Darknet's own formula below.
+            y = F.batch_norm(y, rolling_mean!, rolling_variance!, scales, biases, training: true, momentum: .1, eps: .00001);
+        }
+        else if (BatchNormalize)
         {
             // Same operation order as Darknet's normalize_cpu, scale_bias, add_bias, so float rounding matches closely.
             var mean = rolling_mean!.view(1, -1, 1, 1);

@@ -47,4 +47,10 @@ public sealed record TrainOptions
 
     /// <summary>Number of batches per epoch when known in advance (progress bar total); null = learnt after one epoch.</summary>
     public int? StepsPerEpoch { get; init; }
+
+    /// <summary>
+    /// What is trained (loss and metrics); null = classification from <see cref="LabelSmoothing"/>,
+    /// <see cref="ClassWeights"/> and <see cref="TopK"/>.
+    /// </summary>
+    public ITrainingTask? Task { get; init; }
 }

@@ -105,6 +105,7 @@ public sealed class Trainer(TrainOptions options)
                 classWeights = tensor(cw).to(device);
                 classWeights.DetachFromDisposeScope();
             }
+            var task = Options.Task ?? new ClassificationTask(Options.LabelSmoothing, classWeights, Options.TopK);
 
             foreach (var cb in callbacks)
                 cb.SetTrainer(this);
@@ -119,10 +120,10 @@ public sealed class Trainer(TrainOptions options)
                     cb.OnEpochBegin(epoch);
 
                 var clock = Stopwatch.StartNew();
-                logs = TrainEpoch(model, optimizer, train(epoch), classWeights, device, callbacks, epoch, out int skipped);
+                logs = TrainEpoch(model, optimizer, train(epoch), task, device, callbacks, epoch, out int skipped);
                 if (validation is not null)
                 {
-                    var val = Evaluate(model, validation(), device, Options.LabelSmoothing, Options.TopK);
+                    var val = Evaluate(model, validation(), task, device);
                     skipped += (int)val[LogNames.Skipped];
                     foreach (var (key, value) in val)
                         if (key != LogNames.Skipped)
@@ -166,13 +167,13 @@ public sealed class Trainer(TrainOptions options)
     }
 
     private Dictionary<string, double> TrainEpoch(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer,
-        IEnumerable<Batch> batches, Tensor? classWeights, Device device, IReadOnlyList<Callback> callbacks, int epoch,
+        IEnumerable<Batch> batches, ITrainingTask task, Device device, IReadOnlyList<Callback> callbacks, int epoch,
         out int skipped)
     {
         model.train();
         // Frozen BatchNorm layers normalise with their running statistics and leave them unchanged (Keras).
         Models.Freezing.KeepFrozenBatchNormInEval(model);
-        var sums = new MetricSums(Options.TopK);
+        var sums = task.CreateMetrics(validation: false);
         skipped = 0;
         int step = 0;
         foreach (var batch in batches)
@@ -190,11 +191,11 @@ public sealed class Trainer(TrainOptions options)
                     var x = batch.Images.to(device);                                // [B, C, H, W]
                     var y = batch.Labels.to(device);                                // [B]
                     optimizer.zero_grad();
-                    var logits = model.call(x);                                     // [B, K]
-                    var loss = Losses.Classification(logits, y, Options.LabelSmoothing, classWeights);
-                    loss.backward();
+                    var output = model.call(x);                                     // [B, K] for classification
+                    var loss = task.ComputeLoss(output, y, training: true);
+                    loss.Total.backward();
                     optimizer.step();
-                    sums.Add(loss.item<float>(), logits.detach(), y);
+                    sums.Add(loss, output, y);
                 }
 
                 var batchLogs = sums.ToLogs();
@@ -220,12 +221,20 @@ public sealed class Trainer(TrainOptions options)
     /// <c>skipped</c>. Names carry no <c>val_</c> prefix. Each batch is disposed.
     /// </summary>
     public static Dictionary<string, double> Evaluate(nn.Module<Tensor, Tensor> model, IEnumerable<Batch> batches,
-        Device? device = null, double labelSmoothing = 0, int topK = 0)
+        Device? device = null, double labelSmoothing = 0, int topK = 0) =>
+        Evaluate(model, batches, new ClassificationTask(labelSmoothing, null, topK), device);
+
+    /// <summary>
+    /// One pass over <paramref name="batches"/> in eval mode without gradients, with <paramref name="task"/>'s
+    /// validation loss and metrics, plus <c>skipped</c>. Names carry no <c>val_</c> prefix. Each batch is disposed.
+    /// </summary>
+    public static Dictionary<string, double> Evaluate(nn.Module<Tensor, Tensor> model, IEnumerable<Batch> batches,
+        ITrainingTask task, Device? device = null)
     {
         device ??= CPU;
         bool wasTraining = model.training;
         model.eval();
-        var sums = new MetricSums(topK);
+        var sums = task.CreateMetrics(validation: true);
         int skipped = 0;
         try
         {
@@ -240,9 +249,9 @@ public sealed class Trainer(TrainOptions options)
                     using var scope = NewDisposeScope();
                     var x = batch.Images.to(device);                                // [B, C, H, W]
                     var y = batch.Labels.to(device);                                // [B]
-                    var logits = model.call(x);                                     // [B, K]
-                    var loss = Losses.Classification(logits, y, labelSmoothing);
-                    sums.Add(loss.item<float>(), logits, y);
+                    var output = model.call(x);                                     // [B, K] for classification
+                    var loss = task.ComputeLoss(output, y, training: false);
+                    sums.Add(loss, output, y);
                 }
             }
         }
@@ -253,43 +262,5 @@ public sealed class Trainer(TrainOptions options)
         var logs = sums.ToLogs();
         logs[LogNames.Skipped] = skipped;
         return logs;
-    }
-
-    /// <summary>Running sums of one epoch as doubles, so no tensor outlives its step.</summary>
-    private sealed class MetricSums(int topK)
-    {
-        private double _lossSum;
-        private long _correct;
-        private long _topCorrect;
-        private bool _topApplies;
-
-        public long Samples { get; private set; }
-
-        public void Add(double batchLoss, Tensor logits, Tensor labels)
-        {
-            long b = labels.shape[0];
-            // Keras weights each batch's mean loss by its size, so the epoch loss is a per-sample mean.
-            _lossSum += batchLoss * b;
-            _correct += Metrics.CountCorrect(logits, labels);
-            if (topK > 1 && logits.shape[^1] > 1)
-            {
-                _topApplies = true;
-                _topCorrect += Metrics.CountTopK(logits, labels, topK);
-            }
-            Samples += b;
-        }
-
-        public Dictionary<string, double> ToLogs()
-        {
-            double n = Samples == 0 ? double.NaN : Samples;
-            var logs = new Dictionary<string, double>
-            {
-                [LogNames.Loss] = _lossSum / n,
-                [LogNames.Accuracy] = _correct / n,
-            };
-            if (_topApplies)
-                logs[LogNames.TopKAccuracy(topK)] = _topCorrect / n;
-            return logs;
-        }
     }
 }

@@ -13,7 +13,7 @@ public sealed record ModelConfig
 
     [JsonPropertyName("format")] public string Format { get; init; } = FormatName;
     [JsonPropertyName("version")] public int Version { get; init; } = 1;
-    /// <summary>"classification" for now; detection later.</summary>
+    /// <summary>"classification", or "detection" (a YOLOv3 detector rebuilt from <see cref="Cfg"/>, letterboxed input).</summary>
     [JsonPropertyName("task")] public string Task { get; init; } = "classification";
     /// <summary>Registered architecture name, or "custom" with <see cref="Spec"/>.</summary>
     [JsonPropertyName("architecture")] public required string Architecture { get; init; }
@@ -23,6 +23,8 @@ public sealed record ModelConfig
     [JsonPropertyName("classes")] public required IReadOnlyList<string> Classes { get; init; }
     /// <summary>Preprocessing; its mean image (if any) is stored as a tensor, not in the JSON.</summary>
     [JsonPropertyName("preprocessing")] public required Preprocessing Preprocessing { get; init; }
+    /// <summary>A detector's Darknet cfg text (classes, anchors, input size); null for a classifier.</summary>
+    [JsonPropertyName("cfg")] public string? Cfg { get; init; }
     [JsonPropertyName("created")] public DateTimeOffset Created { get; init; } = DateTimeOffset.UtcNow;
     [JsonPropertyName("sharpvision_version")] public string SharpVisionVersion { get; init; } =
         typeof(ModelConfig).Assembly.GetName().Version?.ToString() ?? "0";

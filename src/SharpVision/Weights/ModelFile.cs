@@ -98,7 +98,11 @@ public static class ModelFile
     /// <summary>
     /// Rebuilds the network with <paramref name="build"/> from the stored config and loads the weights strictly.
     /// </summary>
-    public static (ModelConfig Config, ImageClassifier Model) Load(string path, Func<ModelConfig, ImageClassifier> build)
+    public static (ModelConfig Config, ImageClassifier Model) Load(string path, Func<ModelConfig, ImageClassifier> build) =>
+        LoadModule(path, build);
+
+    /// <summary>Like <see cref="Load(string, Func{ModelConfig, ImageClassifier})"/> for any module type (detectors).</summary>
+    public static (ModelConfig Config, TModel Model) LoadModule<TModel>(string path, Func<ModelConfig, TModel> build) where TModel : nn.Module
     {
         using var zip = OpenZip(path);
         var config = ReadConfig(zip, path);

@@ -12,7 +12,8 @@ namespace SharpVision.Training.Callbacks;
 /// <param name="path">The CSV file (e.g. the run folder's results.csv).</param>
 /// <param name="append">Append to an existing file (resume) instead of overwriting it.</param>
 /// <param name="separator">Field separator.</param>
-public sealed class CsvLogger(string path, bool append = false, char separator = ',') : Callback, IDisposable
+/// <param name="columns">Columns after <c>epoch</c>, in order; null = the standard ones, then every other log name.</param>
+public sealed class CsvLogger(string path, bool append = false, char separator = ',', IReadOnlyList<string>? columns = null) : Callback, IDisposable
 {
     /// <summary>Columns written first, in this order, after <c>epoch</c>.</summary>
     public static readonly IReadOnlyList<string> StandardColumns =
@@ -52,7 +53,9 @@ public sealed class CsvLogger(string path, bool append = false, char separator =
             throw new InvalidOperationException("CsvLogger.OnEpochEnd before OnTrainBegin.");
         if (_columns is null)
         {
-            _columns = [.. StandardColumns, .. logs.Keys.Where(k => !StandardColumns.Contains(k)).Order(StringComparer.Ordinal)];
+            // Explicit columns (a task's own set, e.g. detection's loss parts) else the standard ones then the rest.
+            _columns = columns is not null ? [.. columns]
+                : [.. StandardColumns, .. logs.Keys.Where(k => !StandardColumns.Contains(k)).Order(StringComparer.Ordinal)];
             _writer.WriteLine(string.Join(separator, ["epoch", .. _columns]));
         }
         var cells = new List<string>(_columns.Count + 1) { (epoch + 1).ToString(CultureInfo.InvariantCulture) };

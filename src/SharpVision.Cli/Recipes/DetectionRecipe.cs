@@ -1,0 +1,270 @@
+using System.Globalization;
+using SharpVision.Augmentation;
+using SharpVision.Data;
+using SharpVision.Data.Detection;
+using SharpVision.Models;
+using SharpVision.Runs;
+using SharpVision.Training;
+using SharpVision.Training.Callbacks;
+using SharpVision.Training.Detection;
+using SharpVision.Weights;
+using SharpVision.Weights.Pretrained;
+using TorchSharp;
+
+namespace SharpVision.Cli.Recipes;
+
+/// <summary>Settings of <c>sharpvision detect train</c>.</summary>
+public sealed record DetectionSettings
+{
+    /// <summary>Training annotations (lines file, VOC folder, YOLO folder or COCO json).</summary>
+    public required string Data { get; init; }
+    /// <summary>Validation annotations, or null.</summary>
+    public string? Val { get; init; }
+    /// <summary>Class-names file, or null to use the data's classes.</summary>
+    public string? Classes { get; init; }
+    /// <summary>Anchors file (<c>w,h, w,h, ...</c>), or null for k-means on the training boxes.</summary>
+    public string? Anchors { get; init; }
+    /// <summary>yolov3, yolov3-tiny, yolov3-tiny-half or a .cfg file.</summary>
+    public string Model { get; init; } = "yolov3-tiny";
+    /// <summary>A Darknet .weights file whose leading layers fill the backbone.</summary>
+    public string? Pretrained { get; init; }
+    /// <summary>A complete detector .svmodel to start from.</summary>
+    public string? Weights { get; init; }
+    /// <summary>Input side (multiple of 32).</summary>
+    public int ImgSize { get; init; } = 416;
+    /// <summary>Epochs (plain training).</summary>
+    public int Epochs { get; init; } = 50;
+    /// <summary>Two-stage schedule: E1 epochs with the backbone frozen, then E2 with every layer at a tenth of the rate.</summary>
+    public (int Frozen, int All)? FineTune { get; init; }
+    /// <summary>Batch size.</summary>
+    public int Batch { get; init; } = 8;
+    /// <summary>Adam learning rate.</summary>
+    public double Lr { get; init; } = 1e-3;
+    /// <summary>"none" or "cosine" over the epochs of each stage.</summary>
+    public string Schedule { get; init; } = "none";
+    /// <summary>Early-stopping patience on val_map50, or null.</summary>
+    public int? Patience { get; init; }
+    /// <summary>Augmentation; null = keras-yolo3's defaults.</summary>
+    public BoxAugmentOptions? Augment { get; init; }
+    /// <summary>Seed.</summary>
+    public int Seed { get; init; }
+    /// <summary>Loader threads (null = chosen from the cores).</summary>
+    public int? Workers { get; init; }
+    /// <summary>Run folder (null = runs/detect/expN).</summary>
+    public string? Out { get; init; }
+    /// <summary>Reuse an existing run folder.</summary>
+    public bool ExistOk { get; init; }
+}
+
+/// <summary>What a detection run reports back.</summary>
+public sealed record DetectionTrainResult(string RunDir, History History, ModelConfig Config, double? BestMap50);
+
+/// <summary>
+/// <c>detect train</c>: annotations -> detection data set -> letterbox/jitter loader -> YOLOv3 -> trainer (keras-yolo3
+/// loss) -> run folder (results.csv with loss parts and val_map50, weights/best.svmodel by val_map50, last.svmodel).
+/// </summary>
+public static class DetectionRecipe
+{
+    /// <summary>The results.csv columns.</summary>
+    public static readonly IReadOnlyList<string> Columns =
+        [LogNames.Loss, DetectionTask.LossXy, DetectionTask.LossWh, DetectionTask.LossObj, DetectionTask.LossCls, "val_" + DetectionTask.Map50, LogNames.LearningRate, LogNames.Seconds];
+
+    /// <summary>Trains a detector as <paramref name="s"/> says, logging to <paramref name="log"/>.</summary>
+    public static DetectionTrainResult Train(DetectionSettings s, TextWriter log)
+    {
+        var plan = ThreadPlan.Choose(Environment.ProcessorCount, s.Workers);
+        torch.set_num_threads(plan.TorchThreads);
+        torch.manual_seed(s.Seed);
+
+        var classes = s.Classes is null ? null : ClassList.Read(s.Classes);
+        var train = Open(s.Data, classes, "training", log);
+        classes ??= train.Classes;
+        if (classes.Count == 0) throw new DatasetException($"{s.Data}: no class names; pass --classes classes.txt");
+        var val = s.Val is null ? null : Open(s.Val, classes, "validation", log);
+
+        var anchors = ChooseAnchors(s, train, log);
+        var (model, architecture) = CreateModel(s, classes.Count, anchors, log);
+        var config = YoloDetector.ConfigFor(model, architecture, classes);
+
+        string runDir = s.Out ?? RunFolder.NextExperiment(Path.Combine("runs", "detect"));
+        using var run = RunFolder.Open(runDir, existOk: s.ExistOk);
+        AtomicFile.WriteAllText(run.ClassesTxt, string.Join('\n', classes) + "\n");
+        AtomicFile.WriteAllText(Path.Combine(run.Path, "anchors.txt"), anchors.Format() + "\n");
+        log.WriteLine($"Model: {architecture} ({model.parameters().Sum(p => p.numel()):N0} parameters), input {model.InputSize}x{model.InputSize}, {classes.Count} classes, anchors {anchors.Format()}");
+        log.WriteLine($"Run folder: {run.Path}");
+
+        var trainLoader = new DetectionLoader(train, model.InputSize, new DetectionLoaderOptions
+        { BatchSize = s.Batch, Seed = s.Seed, Workers = plan.Workers, Augment = (s.Augment ?? new BoxAugmentOptions()).Validate() });
+        var valLoader = val is null ? null : new DetectionLoader(val, model.InputSize, new DetectionLoaderOptions
+        { BatchSize = s.Batch, Shuffle = false, Seed = s.Seed, Workers = plan.Workers });
+
+        var task = new DetectionTask(model, classes);
+        string monitor = valLoader is null ? LogNames.Loss : "val_" + DetectionTask.Map50;
+        var mode = valLoader is null ? MonitorMode.Min : MonitorMode.Max;
+        var best = new ModelCheckpoint(run.BestModel, (path, _) => ModelFile.Save(path, model, config), monitor: monitor, mode: mode, saveBestOnly: true);
+        var stages = s.FineTune is { } ft ? new[] { (Epochs: ft.Frozen, Frozen: true, Lr: s.Lr), (Epochs: ft.All, Frozen: false, Lr: s.Lr / 10) }
+                                          : new[] { (Epochs: s.Epochs, Frozen: false, Lr: s.Lr) };
+        var backboneParameters = model.BackboneParameters().ToList();
+        var history = new History();
+        int done = 0;
+        using var progress = new ProgressBar();
+        for (int k = 0; k < stages.Length; k++)
+        {
+            var stage = stages[k];
+            if (stage.Epochs == 0) continue;
+            foreach (var p in model.parameters()) p.requires_grad = true;
+            if (stage.Frozen) foreach (var p in backboneParameters) p.requires_grad = false;
+            if (stages.Length > 1)
+                log.WriteLine(stage.Frozen ? $"Stage 1: {stage.Epochs} epochs with the backbone ({backboneParameters.Sum(p => p.numel()):N0} parameters) frozen, lr {stage.Lr:G3}"
+                                           : $"Stage 2: {stage.Epochs} epochs with every layer trainable, lr {stage.Lr:G3}");
+            var options = new TrainOptions { Epochs = done + stage.Epochs, InitialEpoch = done, LearningRate = stage.Lr, Optimizer = "adam", Task = task, StepsPerEpoch = trainLoader.BatchesPerEpoch };
+            using var optimizer = OptimizerFactory.Create("adam", model.parameters().Where(p => p.requires_grad), stage.Lr, 0, false, 0);
+            var trainer = new Trainer(options);
+            trainer.Warning += w => log.WriteLine($"warning: {w}");
+            var callbacks = new List<Callback> { new CsvLogger(run.ResultsCsv, append: done > 0, columns: Columns), new TerminateOnNaN(), best };
+            if (s.Patience is { } patience) callbacks.Add(new EarlyStopping(monitor: monitor, mode: mode, patience: patience, restoreBestWeights: false));
+            if (s.Schedule == "cosine") callbacks.Add(new ShiftedCosine(done, stage.Epochs, stage.Lr));
+            callbacks.Add(new ModelCheckpoint(run.LastModel, (path, _) => ModelFile.Save(path, model, config)));
+            callbacks.Add(progress);
+            var h = trainer.Fit(model, trainLoader.Epoch, valLoader is null ? null : () => valLoader.Epoch(0), callbacks, optimizer);
+            // The next stage starts from this stage's best, so best.svmodel only improves.
+            best.Best = best.Best;
+            history = Merge(history, h);
+            done += stage.Epochs;
+            if (h.StopReason is { } reason) { log.WriteLine(reason); break; }
+        }
+        if (trainLoader.DroppedBoxes > 0)
+            log.WriteLine($"{trainLoader.DroppedBoxes} box(es) dropped over all epochs: augmentation left them under one pixel inside the input.");
+        foreach (var (path, reason) in trainLoader.SkippedFiles.Take(20)) log.WriteLine($"skipped unreadable image {path}: {reason}");
+        model.Dispose();
+        return new DetectionTrainResult(run.Path, history, config, best.Best);
+    }
+
+    private static History Merge(History a, History b)
+    {
+        for (int i = 0; i < b.Count; i++) a.Add(b.Epochs[i], b.Logs[i]);
+        return a;
+    }
+
+    /// <summary>Opens and checks an annotation set: labels required, unusable boxes dropped with a count.</summary>
+    public static DetectionDataset Open(string path, IReadOnlyList<string>? classes, string what, TextWriter log)
+    {
+        var data = DetectionData.Open(path, null, null);
+        if (classes is not null) data = data with { Classes = classes };
+        data.RequireLabels();
+        int before = data.BoxCount;
+        data = data.WithUsableBoxes();
+        log.WriteLine($"{char.ToUpperInvariant(what[0])}{what[1..]}: {data.Samples.Count} images, {data.BoxCount} boxes from {path}" +
+                      (before != data.BoxCount ? $" ({before - data.BoxCount} unusable boxes dropped)" : ""));
+        return data;
+    }
+
+    private static IReadOnlyList<(float W, float H)> ChooseAnchors(DetectionSettings s, DetectionDataset train, TextWriter log)
+    {
+        int count = s.Model.EndsWith(".cfg", StringComparison.OrdinalIgnoreCase) ? 0 : YoloCfg.AnchorCount(s.Model);
+        if (s.Anchors is { } file)
+        {
+            var numbers = File.ReadAllText(file).Split([',', ' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries)
+                .Select(t => float.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+            if (numbers.Length % 2 != 0 || (count > 0 && numbers.Length != 2 * count))
+                throw new InvalidOptionException("--anchors", $"a file of {count} w,h pairs", $"{file} ({numbers.Length} numbers)");
+            return Enumerable.Range(0, numbers.Length / 2).Select(i => (numbers[2 * i], numbers[2 * i + 1])).OrderBy(a => a.Item1 * a.Item2).ToList();
+        }
+        if (count == 0) return [];
+        var (sizes, _) = Anchors.BoxSizes(train, s.ImgSize);
+        if (sizes.Count < count) return YoloCfg.DefaultAnchors(s.Model, s.ImgSize);
+        var k = Anchors.KMeans(sizes, count, s.Seed);
+        log.WriteLine($"Anchors: k-means on {sizes.Count} training boxes (mean IoU {k.MeanIoU:0.###}).");
+        return k.Anchors.OrderBy(a => a.W * a.H).ToList();
+    }
+
+    private static (YoloNet Model, string Architecture) CreateModel(DetectionSettings s, int classes, IReadOnlyList<(float W, float H)> anchors, TextWriter log)
+    {
+        YoloNet model;
+        string architecture;
+        if (s.Model.EndsWith(".cfg", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!File.Exists(s.Model)) throw new InvalidOptionException("--model", "an existing .cfg file", s.Model);
+            model = new YoloModel(File.ReadAllText(s.Model), Path.GetFileNameWithoutExtension(s.Model));
+            if (model.Classes != classes) throw new ModelDefinitionException($"{s.Model}: its [yolo] layers have classes={model.Classes} but the data has {classes} classes");
+            architecture = Path.GetFileNameWithoutExtension(s.Model);
+        }
+        else if (YoloCfg.IsBuiltIn(s.Model))
+        {
+            model = new YoloModel(YoloCfg.Build(s.Model, classes, s.ImgSize, anchors), s.Model);
+            architecture = s.Model;
+        }
+        else if (s.Model.StartsWith(YoloBackboneModel.Prefix, StringComparison.Ordinal) && ModelRegistry.Contains(s.Model[YoloBackboneModel.Prefix.Length..]))
+        {
+            string backbone = s.Model[YoloBackboneModel.Prefix.Length..];
+            ImageClassifier classifier;
+            if (s.Pretrained is { } source && PretrainedWeights.Sources.Contains(source))
+            {
+                backbone = PretrainedWeights.ArchitectureFor(backbone, source);
+                classifier = ModelRegistry.Create(backbone, new ModelOptions(1000, s.ImgSize));
+                PretrainedWeights.Load(source, classifier);
+                log.WriteLine($"--pretrained {source}: {backbone} backbone with ImageNet weights (shipped with SharpVision), new {classes}-class YOLOv3 head.");
+            }
+            else
+            {
+                classifier = ModelRegistry.Create(backbone, new ModelOptions(1000, s.ImgSize));
+            }
+            model = new YoloBackboneModel(backbone, classifier, classes, s.ImgSize, anchors);
+            architecture = YoloBackboneModel.Prefix + backbone;
+        }
+        else
+            throw new InvalidOptionException("--model", $"one of {string.Join(", ", YoloCfg.Names)}, yolov3-<backbone> (a registered ResNet: {string.Join(", ", ModelRegistry.Names.Where(n => n.StartsWith("resnet", StringComparison.Ordinal)))}) or a .cfg file", s.Model);
+
+        if (s.Pretrained is { } weightsFile && !PretrainedWeights.Sources.Contains(weightsFile))
+        {
+            if (model is not YoloModel darknet)
+                throw new InvalidOptionException("--pretrained", $"{string.Join(", ", PretrainedWeights.Sources)} for a yolov3-<backbone> model", weightsFile);
+            if (!weightsFile.EndsWith(".weights", StringComparison.OrdinalIgnoreCase))
+                throw new InvalidOptionException("--pretrained", "a Darknet .weights file (backbone layers)", weightsFile);
+            int loaded = LoadDarknetBackbone(darknet, weightsFile);
+            log.WriteLine($"--pretrained {weightsFile}: loaded the first {loaded} layers (backbone) from the Darknet weights.");
+        }
+        if (s.Weights is { } full)
+        {
+            var (cfg, loaded) = ModelFile.LoadModule(full, YoloDetector.Build);
+            StateDicts.LoadStrict(model, loaded.state_dict(), full);
+            loaded.Dispose();
+            log.WriteLine($"Loaded every weight from {full} ({cfg.Architecture}).");
+        }
+        return (model, architecture);
+    }
+
+    /// <summary>
+    /// Fills the longest prefix of the model's layers, up to the last one before the first head's output
+    /// convolution, that the <c>.weights</c> file holds (darknet53.conv.74 fills YOLOv3's 75 backbone layers).
+    /// </summary>
+    public static int LoadDarknetBackbone(YoloModel model, string path)
+    {
+        long available = new FileInfo(path).Length;
+        var config = model.Network.Config;
+        int limit = model.BackboneLayerCount();
+        int best = 0;
+        for (int n = 1; n <= limit; n++)
+        {
+            using var probe = new DarknetNetwork(config, n);
+            // The header is 20 bytes for today's files, 16 for old ones; either way the payload must fit.
+            if (DarknetWeights.PayloadBytes(probe) + 16 <= available) best = n;
+        }
+        if (best == 0 || !config.Layers.Take(best).Any(l => l.Type is "convolutional" or "conv"))
+            throw new ModelFileException($"{path}: holds no whole convolution of {config.Name}'s backbone");
+        using var prefix = new DarknetNetwork(config, best);
+        DarknetWeights.Read(path, prefix, allowTrailing: true);
+        var target = model.Network.state_dict();
+        using (torch.no_grad())
+            foreach (var (key, value) in prefix.state_dict())
+                target[key].copy_(value);
+        return best;
+    }
+
+    /// <summary>Cosine decay over one stage's epochs (epoch indices continue across stages).</summary>
+    private sealed class ShiftedCosine(int first, int epochs, double baseLr) : Callback
+    {
+        public override void OnEpochBegin(int epoch) =>
+            Trainer.LearningRate = baseLr * 0.5 * (1 + Math.Cos(Math.PI * (epoch - first) / Math.Max(1, epochs)));
+    }
+}

@@ -1,0 +1,208 @@
+using System.Globalization;
+using SharpVision.Data.Detection;
+using SharpVision.Imaging;
+
+namespace SharpVision.Augmentation;
+
+/// <summary>
+/// keras-yolo3's <c>get_random_data</c> settings: random aspect jitter and scale of the letterboxed image, random
+/// placement, horizontal flip and HSV jitter.
+/// </summary>
+public sealed record BoxAugmentOptions
+{
+    /// <summary>Aspect jitter: the aspect ratio is multiplied by rand(1-j, 1+j) / rand(1-j, 1+j).</summary>
+    public double Jitter { get; init; } = .3;
+    /// <summary>Smallest scale of the image's longer fitted side relative to the input.</summary>
+    public double MinScale { get; init; } = .25;
+    /// <summary>Largest scale.</summary>
+    public double MaxScale { get; init; } = 2;
+    /// <summary>Flip horizontally with probability 0.5.</summary>
+    public bool Flip { get; init; } = true;
+    /// <summary>Hue shift drawn in [-hue, hue] (fraction of the colour circle).</summary>
+    public double Hue { get; init; } = .1;
+    /// <summary>Saturation multiplied by rand(1, s) or its inverse.</summary>
+    public double Saturation { get; init; } = 1.5;
+    /// <summary>Value multiplied by rand(1, v) or its inverse.</summary>
+    public double Value { get; init; } = 1.5;
+
+    /// <summary>Checks the ranges, naming the option.</summary>
+    public BoxAugmentOptions Validate()
+    {
+        static string S(double v) => v.ToString(CultureInfo.InvariantCulture);
+        if (Jitter is < 0 or >= 1) throw new InvalidOptionException("jitter", "a number in [0, 1)", S(Jitter));
+        if (MinScale <= 0 || MaxScale < MinScale) throw new InvalidOptionException("scale", "0 < min <= max", $"{S(MinScale)}..{S(MaxScale)}");
+        if (Hue is < 0 or > .5) throw new InvalidOptionException("hue", "a number in [0, 0.5]", S(Hue));
+        if (Saturation < 1 || Value < 1) throw new InvalidOptionException("saturation/value", "numbers >= 1", $"{S(Saturation)}/{S(Value)}");
+        return this;
+    }
+}
+
+/// <summary>
+/// The geometry of a letterbox: output = scale * input + offset per axis, then (when flipped) x -> size - x.
+/// Continuous pixel coordinates (pixel i covers [i, i+1]), the same for the image warp and the boxes.
+/// </summary>
+public readonly record struct LetterboxTransform(int Size, float ScaleX, float ScaleY, float OffsetX, float OffsetY, bool Flipped)
+{
+    /// <summary>The centred letterbox with no jitter (inference): the longer side fills the input.</summary>
+    public static LetterboxTransform Centred(int imageWidth, int imageHeight, int size)
+    {
+        float s = Math.Min((float)size / imageWidth, (float)size / imageHeight);
+        return new LetterboxTransform(size, s, s, (size - imageWidth * s) / 2, (size - imageHeight * s) / 2, false);
+    }
+
+    /// <summary>Image point -> input point.</summary>
+    public (float X, float Y) Forward(float x, float y)
+    {
+        float u = ScaleX * x + OffsetX, v = ScaleY * y + OffsetY;
+        return (Flipped ? Size - u : u, v);
+    }
+
+    /// <summary>Input point -> image point.</summary>
+    public (float X, float Y) Inverse(float u, float v)
+    {
+        if (Flipped) u = Size - u;
+        return ((u - OffsetX) / ScaleX, (v - OffsetY) / ScaleY);
+    }
+}
+
+/// <summary>
+/// Letterbox + random scale/aspect/placement + flip as one affine warp (bilinear, resampled once, grey 128 border),
+/// applied to the image and its boxes with the same transform, then HSV jitter on the pixels. Boxes are clipped to
+/// the input; those left under one pixel wide or high are dropped and counted.
+/// </summary>
+public static class BoxAugment
+{
+    /// <summary>The grey of the letterbox border (keras-yolo3's 128).</summary>
+    public const byte Border = 128;
+
+    /// <summary>The result: the [size x size] image, the boxes in its pixels and how many boxes were dropped.</summary>
+    public sealed record Result(RgbImage Image, IReadOnlyList<BoxLabel> Boxes, int Dropped, LetterboxTransform Transform);
+
+    /// <summary>Draws the random geometry for an image of the given size (same draw order for every sample).</summary>
+    public static LetterboxTransform RandomTransform(int imageWidth, int imageHeight, int size, BoxAugmentOptions o, Random rng)
+    {
+        double Rand(double a, double b) => a + rng.NextDouble() * (b - a);
+        double aspect = (double)imageWidth / imageHeight * Rand(1 - o.Jitter, 1 + o.Jitter) / Rand(1 - o.Jitter, 1 + o.Jitter);
+        double scale = Rand(o.MinScale, o.MaxScale);
+        double nw, nh;
+        if (aspect < 1) { nh = scale * size; nw = nh * aspect; }
+        else { nw = scale * size; nh = nw / aspect; }
+        double dx = Rand(0, size - nw), dy = Rand(0, size - nh);
+        bool flip = o.Flip && rng.NextDouble() < .5;
+        return new LetterboxTransform(size, (float)(nw / imageWidth), (float)(nh / imageHeight), (float)dx, (float)dy, flip);
+    }
+
+    /// <summary>
+    /// Applies a random transform (when <paramref name="options"/> and <paramref name="rng"/> are given) or the
+    /// centred letterbox, to the image and its boxes.
+    /// </summary>
+    public static Result Apply(RgbImage image, IReadOnlyList<BoxLabel> boxes, int size, BoxAugmentOptions? options = null, Random? rng = null)
+    {
+        var t = options is not null && rng is not null
+            ? RandomTransform(image.Width, image.Height, size, options, rng)
+            : LetterboxTransform.Centred(image.Width, image.Height, size);
+        var warped = Warp(image, t);
+        if (options is not null && rng is not null)
+        {
+            double Rand(double a, double b) => a + rng.NextDouble() * (b - a);
+            double hue = Rand(-options.Hue, options.Hue);
+            double sat = Rand(1, options.Saturation);
+            if (rng.NextDouble() < .5) sat = 1 / sat;
+            double val = Rand(1, options.Value);
+            if (rng.NextDouble() < .5) val = 1 / val;
+            JitterHsv(warped, hue, sat, val);
+        }
+        var (kept, dropped) = MoveBoxes(boxes, t);
+        return new Result(warped, kept, dropped, t);
+    }
+
+    /// <summary>Maps boxes through <paramref name="t"/>, clips them to the input, drops those under a pixel (counted).</summary>
+    public static (List<BoxLabel> Boxes, int Dropped) MoveBoxes(IReadOnlyList<BoxLabel> boxes, LetterboxTransform t)
+    {
+        var kept = new List<BoxLabel>(boxes.Count);
+        int dropped = 0;
+        foreach (var b in boxes)
+        {
+            var (ax, ay) = t.Forward(b.X1, b.Y1);
+            var (bx, by) = t.Forward(b.X2, b.Y2);
+            float x1 = Math.Clamp(Math.Min(ax, bx), 0, t.Size), x2 = Math.Clamp(Math.Max(ax, bx), 0, t.Size);
+            float y1 = Math.Clamp(Math.Min(ay, by), 0, t.Size), y2 = Math.Clamp(Math.Max(ay, by), 0, t.Size);
+            if (!(x2 - x1 >= 1 && y2 - y1 >= 1)) { dropped++; continue; }
+            kept.Add(b with { X1 = x1, Y1 = y1, X2 = x2, Y2 = y2 });
+        }
+        return (kept, dropped);
+    }
+
+    /// <summary>Resamples <paramref name="image"/> into the [size x size] input of <paramref name="t"/> (bilinear, grey outside).</summary>
+    public static RgbImage Warp(RgbImage image, LetterboxTransform t)
+    {
+        int size = t.Size, w = image.Width, h = image.Height;
+        var outPx = new byte[size * size * 3];
+        var src = image.Pixels;
+        var xs = new float[size];
+        for (int u = 0; u < size; u++) xs[u] = t.Inverse(u + .5f, 0).X - .5f;
+        for (int v = 0; v < size; v++)
+        {
+            float sy = t.Inverse(0, v + .5f).Y - .5f;
+            for (int u = 0; u < size; u++)
+            {
+                float sx = xs[u];
+                int o = (v * size + u) * 3;
+                // Outside the image (with half a pixel of edge clamping) is the grey border.
+                if (sx < -.5f || sy < -.5f || sx > w - .5f || sy > h - .5f)
+                {
+                    outPx[o] = outPx[o + 1] = outPx[o + 2] = Border;
+                    continue;
+                }
+                float cx = Math.Clamp(sx, 0, w - 1), cy = Math.Clamp(sy, 0, h - 1);
+                int x0 = (int)cx, y0 = (int)cy, x1 = Math.Min(x0 + 1, w - 1), y1 = Math.Min(y0 + 1, h - 1);
+                float fx = cx - x0, fy = cy - y0;
+                for (int k = 0; k < 3; k++)
+                {
+                    float top = src[(y0 * w + x0) * 3 + k] * (1 - fx) + src[(y0 * w + x1) * 3 + k] * fx;
+                    float bottom = src[(y1 * w + x0) * 3 + k] * (1 - fx) + src[(y1 * w + x1) * 3 + k] * fx;
+                    outPx[o + k] = (byte)Math.Clamp(MathF.Round(top * (1 - fy) + bottom * fy), 0, 255);
+                }
+            }
+        }
+        return new RgbImage(size, size, outPx);
+    }
+
+    /// <summary>In place: hue shifted by <paramref name="hue"/> (fraction of the circle), saturation and value multiplied, clipped.</summary>
+    public static void JitterHsv(RgbImage image, double hue, double saturation, double value)
+    {
+        var px = image.Pixels;
+        for (int i = 0; i < px.Length; i += 3)
+        {
+            float r = px[i] / 255f, g = px[i + 1] / 255f, b = px[i + 2] / 255f;
+            float max = Math.Max(r, Math.Max(g, b)), min = Math.Min(r, Math.Min(g, b)), d = max - min;
+            float hh = 0;
+            if (d > 0)
+            {
+                if (max == r) hh = (g - b) / d / 6f;
+                else if (max == g) hh = ((b - r) / d + 2) / 6f;
+                else hh = ((r - g) / d + 4) / 6f;
+            }
+            float s = max == 0 ? 0 : d / max, vv = max;
+            hh = (float)(hh + hue);
+            hh -= MathF.Floor(hh);
+            s = Math.Clamp((float)(s * saturation), 0, 1);
+            vv = Math.Clamp((float)(vv * value), 0, 1);
+            float h6 = hh * 6;
+            int sector = (int)h6 % 6;
+            float f = h6 - MathF.Floor(h6), p = vv * (1 - s), q = vv * (1 - s * f), tt = vv * (1 - s * (1 - f));
+            (r, g, b) = sector switch
+            {
+                0 => (vv, tt, p),
+                1 => (q, vv, p),
+                2 => (p, vv, tt),
+                3 => (p, q, vv),
+                4 => (tt, p, vv),
+                _ => (vv, p, q),
+            };
+            px[i] = (byte)MathF.Round(r * 255);
+            px[i + 1] = (byte)MathF.Round(g * 255);
+            px[i + 2] = (byte)MathF.Round(b * 255);
+        }
+    }
+}
