@@ -6,7 +6,8 @@ using SharpVision.Training;
 namespace SharpVision.Tests.Cli;
 
 /// <summary>The training recipe's transfer-learning paths: freezing, the feature cache, --fine-tune phases, lr-find, features.</summary>
-[Collection("Console")]
+// Runs alone: it compares two trainings seeded through libtorch's process-wide generator, and swaps Console.
+[Collection("Global torch RNG")]
 public class TransferRecipeTests : IDisposable
 {
     private readonly string _dir = TestImages.TempDir("sv-transfer");

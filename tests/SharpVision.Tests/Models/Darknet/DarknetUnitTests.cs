@@ -96,7 +96,8 @@ public sealed class DarknetArithmeticTests
             conv.Biases.fill_(0.25);
         }
 
-        // When x = 1 goes through
+        // When x = 1 goes through in inference mode (training mode normalises with batch statistics)
+        net.eval();
         using var y = net.call(tensor(new float[] { 1, 0.5f, 0.5000001f }, [1, 1, 1, 3]))[0];
 
         // Then y = (1 - 0.5) / (0 + 1e-6) * 2 + 0.25 = 1e6 + 0.25 (PyTorch's eps 1e-5 would give ~316)
