@@ -15,7 +15,4 @@ internal static class ModelLoading
         var (config, model) = ModelFile.Load(path);
         return (config, model, path);
     }
-
-    /// <summary>Class names as the user sees them: a binary model's single output still has two classes.</summary>
-    public static IReadOnlyList<string> Classes(ModelConfig config) => config.Classes;
 }

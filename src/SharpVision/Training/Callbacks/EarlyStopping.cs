@@ -1,3 +1,4 @@
+using SharpVision.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -141,18 +142,8 @@ public sealed class EarlyStopping(
     /// <summary>Frees the kept weight copy.</summary>
     public void Dispose() => ReleaseWeights();
 
-    private Dictionary<string, Tensor> CopyWeights()
-    {
-        var copy = new Dictionary<string, Tensor>();
-        foreach (var (name, t) in Trainer.Model.state_dict())
-        {
-            var c = t.detach().cpu().clone();
-            // Kept across epochs: must not belong to any step's dispose scope.
-            c.DetachFromDisposeScope();
-            copy[name] = c;
-        }
-        return copy;
-    }
+    // A detached CPU copy, kept across epochs outside any step's dispose scope.
+    private Dictionary<string, Tensor> CopyWeights() => StateDicts.CloneToCpu(Trainer.Model);
 
     private void ReleaseWeights()
     {
