@@ -8,9 +8,11 @@ namespace SharpVision.Tests.Cli;
 
 /// <summary>
 /// CLI tests swap Console.Out/Error, which are process-wide: every test that does so joins this collection so
-/// none of them run at the same time.
+/// none of them run at the same time. The collection also runs alone, after the parallel ones: `train` seeds
+/// libtorch's global generator, and a test drawing from it on another thread would change the weights a seeded
+/// run starts from (a CI run once fell below an accuracy bar that way).
 /// </summary>
-[CollectionDefinition("Console")]
+[CollectionDefinition("Console", DisableParallelization = true)]
 public sealed class ConsoleCollection : ICollectionFixture<CliFixture>;
 
 /// <summary>

@@ -6,6 +6,8 @@ using static TorchSharp.torch;
 
 namespace SharpVision.Tests.Training;
 
+// Seeded from libtorch's global generator and judged against accuracy bars: runs alone (see ResumeStateTests).
+[Collection("Global torch RNG")]
 public class FitTests
 {
     private sealed class StepCounter : Callback
