@@ -53,10 +53,10 @@ public static class ClassifierInference
                     skipped.AddRange(batch.Skipped);
                     var logits = model.call(batch.Images.to(device)); // [B, K] or [B, 1]
                     var probs = logits.shape[1] == 1
-                        ? cat([1 - sigmoid(logits), sigmoid(logits)], 1)
+                        ? cat([sigmoid(logits.neg()), sigmoid(logits)], 1) // 1 - sigmoid(z) = sigmoid(-z)
                         : softmax(logits, 1); // [B, K]
                     var labels = batch.Labels.to(device);
-                    var picked = probs.gather(1, labels.unsqueeze(1)).squeeze(1).clamp_min(1e-7f);
+                    var picked = probs.gather(1, labels.unsqueeze(1)).squeeze(1).clamp_min(Scalars.Of(1e-7f));
                     var nll = -picked.log();
                     float[] flat = probs.cpu().data<float>().ToArray();
                     int k = (int)probs.shape[1];

@@ -184,7 +184,8 @@ public abstract class DarknetLayer(string name) : nn.Module<Tensor, Tensor>(name
     internal static Tensor Activate(Tensor x, DarknetActivation a) => a switch
     {
         DarknetActivation.Linear => x,
-        DarknetActivation.Leaky => F.leaky_relu(x, 0.1),
+        // Tensor.leaky_relu(Scalar) with a long-lived Scalar: F.leaky_relu(x, double) makes a temporary one (see Scalars).
+        DarknetActivation.Leaky => x.leaky_relu(Scalars.Of(0.1)),
         DarknetActivation.Relu => F.relu(x),
         DarknetActivation.Logistic => F.sigmoid(x),
         _ => throw new ArgumentOutOfRangeException(nameof(a)),

@@ -210,8 +210,6 @@ public abstract class YoloNet(string name) : nn.Module<Tensor, Tensor>(name)
         AllAnchors = heads.SelectMany(h => h.Mask.Zip(h.Anchors)).OrderBy(p => p.First).Select(p => p.Second).ToList();
     }
 
-    private static readonly Scalar MaxLogScale = 10.0;
-
     /// <summary>Flattens one head's raw map [B, A*(5+K), H, W] to [B, A*H*W, 5+K].</summary>
     protected Tensor Flatten(Tensor raw, YoloHeadInfo head)
     {
@@ -263,8 +261,8 @@ public abstract class YoloNet(string name) : nn.Module<Tensor, Tensor>(name)
     {
         var (grid, anchors, stride) = GridTensors(raw.device);
         var xy = (F.sigmoid(raw[.., .., 0..2]) + grid) * stride;                                  // [B, N, 2]
-        // A static Scalar: a temporary one can be finalised while libtorch still reads it (seen as a c10 toDouble failure).
-        var wh = raw[.., .., 2..4].clamp_max(MaxLogScale).exp() * anchors;                        // [B, N, 2]
+        // Scalars.Of: a temporary Scalar can be finalised while libtorch still reads it (see Scalars).
+        var wh = raw[.., .., 2..4].clamp_max(Scalars.Of(10)).exp() * anchors;                        // [B, N, 2]
         return (cat([xy, wh], 2), F.sigmoid(raw[.., .., 4]), F.sigmoid(raw[.., .., 5..]));
     }
 

@@ -38,7 +38,7 @@ public static class Losses
         var logProb = nn.functional.log_softmax(logits, 1);                        // [B, K]
         var target = nn.functional.one_hot(labels, k).to(logProb.dtype);            // [B, K]
         if (labelSmoothing > 0)
-            target = target * (1 - labelSmoothing) + labelSmoothing / k;
+            target = target.mul(Scalars.Of(1 - labelSmoothing)).add(Scalars.Of(labelSmoothing / k));
         var perSample = -(target * logProb).sum(1);                                 // [B]
         return Reduce(perSample, labels, classWeights).MoveToOuterDisposeScope();
     }
@@ -57,7 +57,7 @@ public static class Losses
         var z = logits.reshape(-1);                                                 // [B]
         var y = labels.to(z.dtype);                                                 // [B]
         if (labelSmoothing > 0)
-            y = y * (1 - labelSmoothing) + 0.5 * labelSmoothing;
+            y = y.mul(Scalars.Of(1 - labelSmoothing)).add(Scalars.Of(0.5 * labelSmoothing));
         var perSample = nn.functional.binary_cross_entropy_with_logits(z, y, reduction: nn.Reduction.None); // [B]
         return Reduce(perSample, labels, classWeights).MoveToOuterDisposeScope();
     }

@@ -17,7 +17,7 @@ public static class Metrics
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var predicted = logits.shape[^1] == 1
-            ? logits.reshape(-1).gt(0).to(ScalarType.Int64)                        // [B]
+            ? logits.reshape(-1).gt(Scalars.Of(0)).to(ScalarType.Int64)                        // [B]
             : logits.argmax(1);                                                     // [B]
         return predicted.eq(labels).sum().item<long>();
     }

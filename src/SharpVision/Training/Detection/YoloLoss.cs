@@ -114,13 +114,14 @@ public static class YoloLoss
         var xyLoss = (F.binary_cross_entropy_with_logits(raw[.., .., 0..2], tt[.., .., 0..2], reduction: nn.Reduction.None).sum(2)
                       * obj * scale).sum();
         // Where there is no object the target log-size is 0 and the mask zeroes it: no log(0) reaches the loss.
-        var whLoss = (0.5 * (raw[.., .., 2..4] - tt[.., .., 2..4]).square().sum(2) * obj * scale).sum();
+        var whLoss = ((raw[.., .., 2..4] - tt[.., .., 2..4]).square().sum(2) * obj * scale).sum().mul(Scalars.Of(0.5));
         var objBce = F.binary_cross_entropy_with_logits(raw[.., .., 4], obj, reduction: nn.Reduction.None); // [B, N]
-        var objLoss = (obj * objBce + (1 - obj) * objBce * ignore).sum();
+        var objLoss = (obj * objBce + obj.neg().add(Scalars.Of(1)) * objBce * ignore).sum();
         var clsLoss = (F.binary_cross_entropy_with_logits(raw[.., .., 5..], tt[.., .., 6..], reduction: nn.Reduction.None).sum(2) * obj).sum();
 
-        float batch = b;
-        var parts = new[] { xyLoss / batch, whLoss / batch, objLoss / batch, clsLoss / batch };
+        // Numbers meet tensors through Scalars.Of: a temporary Scalar can be finalised mid-call (see Scalars).
+        var batch = Scalars.Of(b);
+        var parts = new[] { xyLoss.div(batch), whLoss.div(batch), objLoss.div(batch), clsLoss.div(batch) };
         var total = parts[0] + parts[1] + parts[2] + parts[3];
         return new YoloLossParts(total.MoveToOuterDisposeScope(), parts[0].MoveToOuterDisposeScope(), parts[1].MoveToOuterDisposeScope(),
             parts[2].MoveToOuterDisposeScope(), parts[3].MoveToOuterDisposeScope(), dropped);
@@ -149,7 +150,7 @@ public static class YoloLoss
             var truth = tensor(data, [b, 1, maxTruths, 4]).to(raw.device);                        // [B, 1, T, 4]
             var p = pred[.., head.Offset..(head.Offset + head.Rows)].unsqueeze(2);                 // [B, R, 1, 4]
             var iou = CentreIoU(p, truth);                                                         // [B, R, T]
-            parts[l] = iou.amax([2]).lt(IgnoreThreshold).to(float32);                              // [B, R]
+            parts[l] = iou.amax([2]).lt(Scalars.Of(IgnoreThreshold)).to(float32);                              // [B, R]
         }
         return cat(parts, 1).MoveToOuterDisposeScope();
     }
@@ -157,13 +158,14 @@ public static class YoloLoss
     /// <summary>IoU of boxes given as centre x, y, width, height in the last dimension (broadcasting).</summary>
     public static Tensor CentreIoU(Tensor a, Tensor b)
     {
-        var aMin = a[.., .., .., 0..2] - a[.., .., .., 2..4] / 2;
-        var aMax = a[.., .., .., 0..2] + a[.., .., .., 2..4] / 2;
-        var bMin = b[.., .., .., 0..2] - b[.., .., .., 2..4] / 2;
-        var bMax = b[.., .., .., 0..2] + b[.., .., .., 2..4] / 2;
-        var wh = (minimum(aMax, bMax) - maximum(aMin, bMin)).clamp_min(0);
+        var half = Scalars.Of(.5);
+        var aMin = a[.., .., .., 0..2] - a[.., .., .., 2..4].mul(half);
+        var aMax = a[.., .., .., 0..2] + a[.., .., .., 2..4].mul(half);
+        var bMin = b[.., .., .., 0..2] - b[.., .., .., 2..4].mul(half);
+        var bMax = b[.., .., .., 0..2] + b[.., .., .., 2..4].mul(half);
+        var wh = (minimum(aMax, bMax) - maximum(aMin, bMin)).clamp_min(Scalars.Of(0));
         var inter = wh[.., .., .., 0] * wh[.., .., .., 1];
         var union = a[.., .., .., 2] * a[.., .., .., 3] + b[.., .., .., 2] * b[.., .., .., 3] - inter;
-        return inter / union.clamp_min(1e-9);
+        return inter / union.clamp_min(Scalars.Of(1e-9));
     }
 }
