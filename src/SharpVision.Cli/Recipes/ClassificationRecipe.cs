@@ -455,13 +455,4 @@ public static class ClassificationRecipe
     }
 
     private static long CountParameters(torch.nn.Module model) => model.parameters().Sum(p => p.numel());
-
-    /// <summary>Redraws curves.png from results.csv after every epoch, so a running run can be watched.</summary>
-    private sealed class CurvesCallback(string resultsCsv, string png) : Callback
-    {
-        public override void OnEpochEnd(int epoch, IDictionary<string, double> logs)
-        {
-            if (File.Exists(resultsCsv)) TrainingCurves.Save(resultsCsv, png);
-        }
-    }
 }

@@ -90,6 +90,7 @@ public static class DetectionRecipe
         using var run = RunFolder.Open(runDir, existOk: s.ExistOk);
         AtomicFile.WriteAllText(run.ClassesTxt, string.Join('\n', classes) + "\n");
         AtomicFile.WriteAllText(Path.Combine(run.Path, "anchors.txt"), anchors.Format() + "\n");
+        AtomicFile.WriteAllText(run.ArgsYaml, TrainSettingsYaml.Write(s with { Out = run.Path }));
         log.WriteLine($"Model: {architecture} ({model.parameters().Sum(p => p.numel()):N0} parameters), input {model.InputSize}x{model.InputSize}, {classes.Count} classes, anchors {anchors.Format()}");
         log.WriteLine($"Run folder: {run.Path}");
 
@@ -125,6 +126,7 @@ public static class DetectionRecipe
             if (s.Patience is { } patience) callbacks.Add(new EarlyStopping(monitor: monitor, mode: mode, patience: patience, restoreBestWeights: false));
             if (s.Schedule == "cosine") callbacks.Add(new ShiftedCosine(done, stage.Epochs, stage.Lr));
             callbacks.Add(new ModelCheckpoint(run.LastModel, (path, _) => ModelFile.Save(path, model, config)));
+            callbacks.Add(new CurvesCallback(run.ResultsCsv, run.CurvesPng));
             callbacks.Add(progress);
             var h = trainer.Fit(model, trainLoader.Epoch, valLoader is null ? null : () => valLoader.Epoch(0), callbacks, optimizer);
             // The next stage starts from this stage's best, so best.svmodel only improves.

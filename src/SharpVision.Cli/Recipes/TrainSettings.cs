@@ -61,10 +61,11 @@ public sealed record TrainSettings
 /// <summary>args.yaml: every resolved setting, one <c>snake_case: value</c> line each, read back by --resume.</summary>
 public static class TrainSettingsYaml
 {
-    public static string Write(TrainSettings s)
+    /// <summary>Every public property of <paramref name="s"/> (classification or detection settings) as one line.</summary>
+    public static string Write<T>(T s) where T : notnull
     {
         var lines = new List<string>();
-        foreach (var p in typeof(TrainSettings).GetProperties())
+        foreach (var p in typeof(T).GetProperties())
         {
             object? v = p.GetValue(s);
             string text = v switch

@@ -6,7 +6,8 @@ namespace SharpVision.Reports;
 
 /// <summary>
 /// Draws a run's per-epoch logs (the columns of results.csv: <c>epoch, loss, accuracy, val_loss,
-/// val_accuracy, lr, ...</c>) as side-by-side panels: loss, accuracy, and learning rate when it varies.
+/// val_accuracy, lr, ...</c>) as side-by-side panels: loss, accuracy (or a detector's validation mAP@0.5), and
+/// learning rate when it varies.
 /// Missing columns are simply not drawn; extra columns are ignored.
 /// </summary>
 public static class TrainingCurves
@@ -23,6 +24,7 @@ public static class TrainingCurves
     [
         new("Loss", "loss", [("loss", "train"), ("val_loss", "validation")]),
         new("Accuracy", "accuracy", [("accuracy", "train"), ("val_accuracy", "validation")]),
+        new("mAP@0.5", "mAP@0.5", [("val_map50", "validation")]),
         new("Learning rate", "learning rate", [("lr", "lr")]),
     ];
 

@@ -28,6 +28,12 @@ public sealed class DetectTrainPredictTests
         Assert.True(File.Exists(Path.Combine(run, "weights", "best.svmodel")));
         Assert.True(File.Exists(Path.Combine(run, "weights", "last.svmodel")));
         Assert.Contains("Best val mAP@0.5", train.Out);
+        // args.yaml records the resolved settings; curves.png has the loss, mAP and learning-rate panels
+        var args = File.ReadAllText(Path.Combine(run, "args.yaml"));
+        Assert.Contains("model: 'yolov3-tiny-quarter'", args);
+        Assert.Contains("img_size: 64", args);
+        using (var png = SkiaSharp.SKBitmap.Decode(Path.Combine(run, "curves.png")))
+            Assert.True(png.Width >= 2 * SharpVision.Reports.TrainingCurves.PanelWidth, $"{png.Width} px wide");
 
         // When predicting two images with the run folder (no confidence floor, so every box is written)
         var images = Directory.GetFiles(Path.Combine(dir.Path, "shapes", "JPEGImages")).Order().Take(2).ToArray();

@@ -1,0 +1,14 @@
+using SharpVision.Reports;
+using SharpVision.Training.Callbacks;
+
+namespace SharpVision.Cli.Recipes;
+
+/// <summary>Redraws curves.png from results.csv after every epoch, so a running run can be watched.</summary>
+public sealed class CurvesCallback(string resultsCsv, string png) : Callback
+{
+    /// <inheritdoc/>
+    public override void OnEpochEnd(int epoch, IDictionary<string, double> logs)
+    {
+        if (File.Exists(resultsCsv)) TrainingCurves.Save(resultsCsv, png);
+    }
+}
