@@ -22,14 +22,21 @@ public static class Program
         // yolov3-tiny 416 inference next to Debian's darknet on the same images.
         if (args.Length > 0 && args[0] == "detect")
             return DetectBench.Run(args[1..]);
+        // SharpVision next to PyTorch (python3-torch) row by row; reads --rows and --python besides the common options.
+        if (args.Length > 0 && args[0] == "compare-pytorch")
+            return ComparePyTorch.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "memory")
+            return MemoryBench.Run(args[1..]);
         if (args.Length == 0 || args[0] is "-h" or "--help" || !Benches.TryGetValue(args[0], out var bench))
         {
             if (args.Length > 0 && args[0] is not ("-h" or "--help"))
-                Console.Error.WriteLine($"bench must be one of {string.Join(", ", Benches.Keys.Append("transfer").Append("detect"))}. Received: {args[0]}");
+                Console.Error.WriteLine($"bench must be one of {string.Join(", ", Benches.Keys.Append("transfer").Append("detect").Append("compare-pytorch").Append("memory"))}. Received: {args[0]}");
             Console.WriteLine("usage: dotnet run -c Release --project bench -- <bench> [--images N] [--reps N] [--steps N] [--workers N] [--torch-threads N] [--prefetch N] [--seed N]");
             foreach (var (name, (summary, _)) in Benches) Console.WriteLine($"  {name,-8} {summary}");
             Console.WriteLine("  transfer frozen-feature cache speed-up and head accuracy with/without the cache (--scratch: pretrained vs from scratch)");
             Console.WriteLine("  detect   yolov3-tiny 416 inference images/s next to darknet's on the same images");
+            Console.WriteLine("  compare-pytorch  ours vs PyTorch (python3-torch) row by row [--rows a,b] [--threads N] [--python PATH] (bench/compare-pytorch installs it)");
+            Console.WriteLine("  memory   RSS and live tensors per epoch over a 20-epoch fit with validation and callbacks [--epochs N]");
             return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 2;
         }
         try
