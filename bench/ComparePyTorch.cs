@@ -23,7 +23,8 @@ public static class ComparePyTorch
     private const int SmallBatch = 32, ResNetTrainBatch = 16, ResNetInferBatch = 32, ResNetClasses = 1000;
     private const double AdamLr = 1e-4, SgdLr = 0.01, SgdMomentum = 0.9;
 
-    private sealed record Row(string Name, string Label, string Theirs, double Goal, Func<double> Ours, Func<double> TheirSide, string Note);
+    /// <summary>One row; each side takes <c>warm</c> = true for its untimed warm-up run (fewer steps).</summary>
+    private sealed record Row(string Name, string Label, string Theirs, double Goal, Func<bool, double> Ours, Func<bool, double> TheirSide, string Note);
 
     public static int Run(string[] rawArgs)
     {
@@ -82,14 +83,14 @@ public static class ComparePyTorch
         foreach (var row in all.Where(r => rows.Contains(r.Name)))
         {
             Console.WriteLine($"[{row.Name}] {row.Label} ...");
-            row.Ours();        // warm-up: JIT, kernels, allocator, page cache, worker processes
-            row.TheirSide();
+            row.Ours(true);        // warm-up: JIT, kernels, allocator, page cache, worker processes
+            row.TheirSide(true);
             var a = new List<double>();
             var b = new List<double>();
             for (int rep = 0; rep < reps; rep++)
             {
-                if (rep % 2 == 0) { a.Add(row.Ours()); b.Add(row.TheirSide()); }
-                else { b.Add(row.TheirSide()); a.Add(row.Ours()); }
+                if (rep % 2 == 0) { a.Add(row.Ours(false)); b.Add(row.TheirSide(false)); }
+                else { b.Add(row.TheirSide(false)); a.Add(row.Ours(false)); }
                 Console.WriteLine($"  rep {rep + 1}: ours {a[^1],7:F1}  theirs {b[^1],7:F1}  ratio {a[^1] / b[^1]:F3}");
             }
             double ma = Stats.Median(a), mb = Stats.Median(b), ratio = ma / mb;
@@ -110,38 +111,40 @@ public static class ComparePyTorch
     private static List<Row> BuildRows(OurSide ours, PyTorchWorker py, string? dir, int cores, Func<int, int> steps, BenchArgs args)
     {
         int size = LoaderBench.ImageSize;
-        int smallSteps = steps(10), resSteps = steps(4), e2eSteps = steps(12), overheadSteps = steps(10);
+        int smallSteps = steps(8), resSteps = steps(3), e2eSteps = steps(10), overheadSteps = steps(8);
+        // The warm-up runs two steps: enough for the JIT, libtorch's kernels and the allocator.
+        static int W(bool warm, int n) => warm ? Math.Min(n, 2) : n;
         var plan = ThreadPlan.Choose(cores, args.Workers);
         return
         [
             new("train-smallcnn", $"train smallcnn {size} b{SmallBatch} (memory)", "PyTorch loop", 1.0,
-                () => ours.TrainFit("smallcnn", size, SmallBatch, 1, smallSteps, "adam", AdamLr),
-                () => py.Rate(new { op = "train", model = "smallcnn", size, batch = SmallBatch, classes = 1, steps = smallSteps, optimizer = "adam", lr = AdamLr }),
+                w => ours.TrainFit("smallcnn", size, SmallBatch, 1, W(w, smallSteps), "adam", AdamLr),
+                w => py.Rate(new { op = "train", model = "smallcnn", size, batch = SmallBatch, classes = 1, steps = W(w, smallSteps), optimizer = "adam", lr = AdamLr }),
                 "adam, sigmoid+BCE; PyTorch's Linear layers (6272x512, 3.2 M of the 3.45 M weights) run on Debian's generic BLAS"),
             new("train-resnet18", $"train resnet18 224 b{ResNetTrainBatch} (memory)", "PyTorch loop", 1.0,
-                () => ours.TrainFit("resnet18", 224, ResNetTrainBatch, ResNetClasses, resSteps, "sgd", SgdLr),
-                () => py.Rate(new { op = "train", model = "resnet18", size = 224, batch = ResNetTrainBatch, classes = ResNetClasses, steps = resSteps, optimizer = "sgd", lr = SgdLr }),
+                w => ours.TrainFit("resnet18", 224, ResNetTrainBatch, ResNetClasses, W(w, resSteps), "sgd", SgdLr),
+                w => py.Rate(new { op = "train", model = "resnet18", size = 224, batch = ResNetTrainBatch, classes = ResNetClasses, steps = W(w, resSteps), optimizer = "sgd", lr = SgdLr }),
                 "SGD momentum 0.9, softmax CE over 1000 classes"),
             new("infer-resnet18", $"infer resnet18 224 b{ResNetInferBatch} (eval, no_grad)", "PyTorch no_grad", 1.0,
-                () => ours.Infer(224, ResNetInferBatch, resSteps),
-                () => py.Rate(new { op = "infer", model = "resnet18", size = 224, batch = ResNetInferBatch, classes = ResNetClasses, steps = resSteps }),
+                w => ours.Infer(224, ResNetInferBatch, W(w, resSteps)),
+                w => py.Rate(new { op = "infer", model = "resnet18", size = 224, batch = ResNetInferBatch, classes = ResNetClasses, steps = W(w, resSteps) }),
                 "ours through Trainer.Evaluate (also computes loss and accuracy)"),
             new("e2e", $"JPEG->augment->train smallcnn b{SmallBatch}", $"PyTorch DataLoader nw={cores}", 1.5,
-                () => ours.EndToEnd(dir!, SmallBatch, e2eSteps, plan.Workers, AdamLr),
-                () => py.Rate(new { op = "e2e", dir, size, batch = SmallBatch, steps = e2eSteps, workers = cores, optimizer = "adam", lr = AdamLr }),
+                w => ours.EndToEnd(dir!, SmallBatch, W(w, e2eSteps), plan.Workers, AdamLr),
+                w => py.Rate(new { op = "e2e", dir, size, batch = SmallBatch, steps = W(w, e2eSteps), workers = cores, optimizer = "adam", lr = AdamLr }),
                 $"ours: default ThreadPlan = {plan.Workers} decode worker(s) + {plan.TorchThreads} torch threads (bench uses {torch.get_num_threads()}); " +
                 $"PyTorch: {cores} worker processes (persistent) + {torch.get_num_threads()} torch threads; PIL decodes at full size, we decode at the JPEG DCT scale"),
             new("loader-1", "decode+resize+augment, 1 worker", "PyTorch DataLoader nw=0", 1.5,
-                () => ours.Loader(dir!, SmallBatch, 1),
-                () => py.Rate(new { op = "loader", dir, size, batch = SmallBatch, workers = 0, threads = 1 }),
+                w => ours.Loader(dir!, SmallBatch, 1),
+                w => py.Rate(new { op = "loader", dir, size, batch = SmallBatch, workers = 0, threads = 1 }),
                 "one pass over the folder, batch 32, floats out; PyTorch's num_workers=0 decodes in the main process, given 1 torch thread (with 2, ToTensor's OpenMP barriers cost it ~20 ms/image on this busy machine)"),
             new($"loader-all", $"decode+resize+augment, {cores} workers", $"PyTorch DataLoader nw={cores}", 1.5,
-                () => ours.Loader(dir!, SmallBatch, cores),
-                () => py.Rate(new { op = "loader", dir, size, batch = SmallBatch, workers = cores }),
+                w => ours.Loader(dir!, SmallBatch, cores),
+                w => py.Rate(new { op = "loader", dir, size, batch = SmallBatch, workers = cores }),
                 ""),
             new("overhead", $"Trainer.Fit vs bare loop, smallcnn b{SmallBatch}", "bare TorchSharp loop", 0.97,
-                () => ours.TrainFit("smallcnn-overhead", size, SmallBatch, 1, overheadSteps, "adam", AdamLr),
-                () => ours.BareLoop("smallcnn-overhead", size, SmallBatch, overheadSteps, AdamLr),
+                w => ours.TrainFit("smallcnn-overhead", size, SmallBatch, 1, W(w, overheadSteps), "adam", AdamLr),
+                w => ours.BareLoop("smallcnn-overhead", size, SmallBatch, W(w, overheadSteps), AdamLr),
                 "same model object, same in-memory batches, Adam; the bare loop: scope, zero_grad, forward, BCE, backward, step, loss.item()"),
         ];
     }
