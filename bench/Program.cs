@@ -14,26 +14,27 @@ public static class Program
         ["train"] = ("smallcnn training images/s from JPEG files vs the same batches in memory, and their ratio", TrainBench.Run),
     };
 
+    /// <summary>Benches that read their own options (positional values, --rows, --scratch, ...).</summary>
+    private static readonly Dictionary<string, (string Summary, Func<string[], int> Run)> OwnOptions = new(StringComparer.Ordinal)
+    {
+        ["transfer"] = ("frozen-feature cache speed-up and head accuracy with/without the cache (--scratch: pretrained vs from scratch)", TransferBench.Run),
+        ["detect"] = ("yolov3-tiny 416 inference images/s next to darknet's on the same images", DetectBench.Run),
+        ["detect-train"] = ("[model] [size] [batch] [steps]: ms per YOLO training step by phase (data, forward, loss, backward, step)", DetectTrainBench.Run),
+        ["compare-pytorch"] = ("ours vs PyTorch (python3-torch) row by row [--rows a,b] [--threads N] [--python PATH] (bench/compare-pytorch installs it)", ComparePyTorch.Run),
+        ["memory"] = ("RSS and live tensors per epoch over a 20-epoch fit with validation and callbacks [--epochs N]", MemoryBench.Run),
+    };
+
     public static int Main(string[] args)
     {
-        // The transfer bench reads its own options (real-photo set, --scratch, ...).
-        if (args.Length > 0 && args[0] == "transfer")
-            return TransferBench.Run(args[1..]);
-        // yolov3-tiny 416 inference next to Debian's darknet on the same images.
-        if (args.Length > 0 && args[0] == "detect")
-            return DetectBench.Run(args[1..]);
-        // Where a YOLO training step spends its time (demo detect's model and size are chosen from it).
-        if (args.Length > 0 && args[0] == "detect-train")
-            return DetectTrainBench.Run(args[1..]);
+        if (args.Length > 0 && OwnOptions.TryGetValue(args[0], out var own))
+            return own.Run(args[1..]);
         if (args.Length == 0 || args[0] is "-h" or "--help" || !Benches.TryGetValue(args[0], out var bench))
         {
             if (args.Length > 0 && args[0] is not ("-h" or "--help"))
-                Console.Error.WriteLine($"bench must be one of {string.Join(", ", Benches.Keys.Append("transfer").Append("detect").Append("detect-train"))}. Received: {args[0]}");
+                Console.Error.WriteLine($"bench must be one of {string.Join(", ", Benches.Keys.Concat(OwnOptions.Keys))}. Received: {args[0]}");
             Console.WriteLine("usage: dotnet run -c Release --project bench -- <bench> [--images N] [--reps N] [--steps N] [--workers N] [--torch-threads N] [--prefetch N] [--seed N]");
-            foreach (var (name, (summary, _)) in Benches) Console.WriteLine($"  {name,-8} {summary}");
-            Console.WriteLine("  transfer frozen-feature cache speed-up and head accuracy with/without the cache (--scratch: pretrained vs from scratch)");
-            Console.WriteLine("  detect   yolov3-tiny 416 inference images/s next to darknet's on the same images");
-            Console.WriteLine("  detect-train [model] [size] [batch] [steps]  ms per YOLO training step by phase (data, forward, loss, backward, step)");
+            foreach (var (name, (summary, _)) in Benches) Console.WriteLine($"  {name,-15} {summary}");
+            foreach (var (name, (summary, _)) in OwnOptions) Console.WriteLine($"  {name,-15} {summary}");
             return args.Length == 0 || args[0] is "-h" or "--help" ? 0 : 2;
         }
         try
