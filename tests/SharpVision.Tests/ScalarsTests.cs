@@ -26,4 +26,51 @@ public class ScalarsTests
         Assert.True(n >= 1000, $"only {n} iterations");
         Assert.Same(Scalars.Of(2.0), Scalars.Of(2.0));
     }
+
+    [Fact]
+    public void No_collection_happens_inside_a_scope_while_another_thread_allocates_like_a_loader()
+    {
+        // Given Adam on a small parameter, and a thread allocating 1 MB every 2 ms (an image loader's pace)
+        var w = TorchSharp.torch.nn.Parameter(ones(8, 8));
+        using var adam = TorchSharp.torch.optim.Adam([w], 1e-3);
+        bool stop = false;
+        var loader = new Thread(() =>
+        {
+            while (!Volatile.Read(ref stop)) { GC.KeepAlive(new byte[1 << 20]); Thread.Sleep(2); }
+        }) { IsBackground = true };
+        loader.Start();
+        int collectionsInside = 0, collectionsOutside = 0;
+        try
+        {
+            // When 300 optimizer steps of about 10 ms each run inside a NoCollectionScope
+            for (int i = 0; i < 300; i++)
+            {
+                int before = GC.CollectionCount(0);
+                using (NoCollectionScope.Enter())
+                {
+                    int entered = GC.CollectionCount(0);
+                    collectionsOutside += entered - before;   // entering collects once
+                    using var scope = NewDisposeScope();
+                    for (int k = 0; k < 20; k++)
+                    {
+                        adam.zero_grad();
+                        (w * w).sum().backward();
+                        adam.step();
+                    }
+                    Thread.Sleep(5);
+                    collectionsInside += GC.CollectionCount(0) - entered;
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref stop, true);
+            loader.Join();
+        }
+
+        // Then no collection ran inside any step (so no finalizer could free a Scalar TorchSharp was still reading),
+        // while collections did happen between steps
+        Assert.Equal(0, collectionsInside);
+        Assert.True(collectionsOutside >= 300, $"{collectionsOutside} collections on entry");
+    }
 }

@@ -186,6 +186,8 @@ public sealed class Trainer(TrainOptions options)
                 foreach (var cb in callbacks)
                     cb.OnBatchBegin(step);
 
+                // No collection inside the step: TorchSharp's temporary Scalars must outlive its native calls (see NoCollectionScope).
+                using (NoCollectionScope.Enter())
                 using (var scope = NewDisposeScope())
                 {
                     var x = batch.Images.to(device);                                // [B, C, H, W]
@@ -246,6 +248,7 @@ public sealed class Trainer(TrainOptions options)
                     skipped += batch.Skipped.Count;
                     if (batch.Size == 0)
                         continue;
+                    using var noCollection = NoCollectionScope.Enter();
                     using var scope = NewDisposeScope();
                     var x = batch.Images.to(device);                                // [B, C, H, W]
                     var y = batch.Labels.to(device);                                // [B]
