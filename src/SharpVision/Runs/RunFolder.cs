@@ -62,7 +62,23 @@ public sealed class RunFolder : IDisposable
         var pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString());
         lockStream.Write(pid);
         lockStream.Flush();
+        RemoveStaleTemporaryFiles(full);
         return new RunFolder(full, lockStream);
+    }
+
+    /// <summary>
+    /// Deletes what a killed <see cref="Weights.AtomicFile"/> writer left (<c>NAME.PID.tmp</c>): with the lock held,
+    /// no live process of ours is writing here, so these are half-written leftovers, never the current files.
+    /// </summary>
+    private static void RemoveStaleTemporaryFiles(string full)
+    {
+        foreach (string dir in new[] { full, System.IO.Path.Combine(full, "weights") })
+            foreach (string tmp in Directory.EnumerateFiles(dir, "*.tmp"))
+            {
+                string pid = System.IO.Path.GetExtension(System.IO.Path.GetFileNameWithoutExtension(tmp)).TrimStart('.');
+                if (pid.Length > 0 && pid.All(char.IsAsciiDigit))
+                    try { File.Delete(tmp); } catch (IOException) { }
+            }
     }
 
     /// <summary>The model file to use when a command is given a run folder: weights/best (else weights/last).</summary>
