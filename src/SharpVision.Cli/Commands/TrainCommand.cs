@@ -150,6 +150,13 @@ public static class TrainCommand
         string metric = last.ContainsKey("val_accuracy") ? "val_accuracy" : "accuracy";
         var values = h.Get(metric);
         int bestIndex = Array.IndexOf(values, values.Max());
+        if (!File.Exists(Path.Combine(r.RunDir, "weights", "best" + Weights.ModelFile.Extension)))
+        {
+            // Every epoch was NaN (diverged): ModelCheckpoint never saves such weights as the best ones.
+            string monitor = last.ContainsKey("val_loss") ? "val_loss" : "loss";
+            Console.WriteLine($"No best model saved: no epoch had a finite {monitor}; results in {r.RunDir}");
+            return;
+        }
         Console.WriteLine($"Best {metric} {values[bestIndex]:0.0000} at epoch {h.Epochs[bestIndex]}; results in {r.RunDir}");
     }
 }

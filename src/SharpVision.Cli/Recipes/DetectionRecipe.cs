@@ -158,6 +158,10 @@ public static class DetectionRecipe
         data = data.WithUsableBoxes();
         log.WriteLine($"{char.ToUpperInvariant(what[0])}{what[1..]}: {data.Samples.Count} images, {data.BoxCount} boxes from {path}" +
                       (before != data.BoxCount ? $" ({before - data.BoxCount} unusable boxes dropped)" : ""));
+        // Every skipped box or line by file and line, so a bad annotation is found without `detect check`.
+        var problems = data.Issues.Where(i => !i.IsInformational).ToList();
+        foreach (var issue in problems.Take(20)) log.WriteLine($"warning: {issue}");
+        if (problems.Count > 20) log.WriteLine($"warning: ... and {problems.Count - 20} more (`sharpvision detect check {path}` lists them all)");
         return data;
     }
 

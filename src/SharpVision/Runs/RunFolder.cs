@@ -7,6 +7,9 @@ namespace SharpVision.Runs;
 /// </summary>
 public sealed class RunFolder : IDisposable
 {
+    /// <summary>Beside <c>.lock</c>: who holds it ("process PID on HOST"), for the message a refused run prints.</summary>
+    private const string HolderFile = ".lock.holder";
+
     private readonly FileStream _lock;
 
     private RunFolder(string path, FileStream lockStream)
@@ -44,7 +47,7 @@ public sealed class RunFolder : IDisposable
         string full = System.IO.Path.GetFullPath(path);
         if (File.Exists(full))
             throw new InvalidOptionException("--out", "a folder", $"{path} (a file)");
-        bool nonEmpty = Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any(e => System.IO.Path.GetFileName(e) != ".lock");
+        bool nonEmpty = Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any(e => System.IO.Path.GetFileName(e) is not (".lock" or HolderFile));
         if (nonEmpty && !existOk && !resume)
             throw new SharpVisionException($"--out {path} already holds a run. Pass --exist-ok to write into it anyway, --resume {path} to continue it, or choose another --out.");
         Directory.CreateDirectory(full);
@@ -56,13 +59,48 @@ public sealed class RunFolder : IDisposable
         }
         catch (IOException)
         {
-            throw new SharpVisionException($"--out {path} is in use by another training run (it holds {System.IO.Path.Combine(path, ".lock")}). Wait for it to finish or choose another --out.");
+            throw new SharpVisionException($"--out {path} is in use by another training run ({Holder(full)} holds {System.IO.Path.Combine(path, ".lock")}). Wait for it to finish or choose another --out.");
         }
         lockStream.SetLength(0);
         var pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString());
         lockStream.Write(pid);
         lockStream.Flush();
+        try { File.WriteAllText(System.IO.Path.Combine(full, HolderFile), $"process {Environment.ProcessId} on {Environment.MachineName}\n"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // only used to name the holder
+        RemoveStaleTemporaryFiles(full);
         return new RunFolder(full, lockStream);
+    }
+
+    /// <summary>
+    /// Who holds the lock, as its holder wrote it into <see cref="HolderFile"/> ("process 1234 on host"); the locked
+    /// file itself cannot be read by another process (.NET takes a shared lock to read it).
+    /// </summary>
+    private static string Holder(string full)
+    {
+        try
+        {
+            string text = File.ReadAllText(System.IO.Path.Combine(full, HolderFile)).Trim();
+            return text.Length > 0 ? text : "another process";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "another process";
+        }
+    }
+
+    /// <summary>
+    /// Deletes what a killed <see cref="Weights.AtomicFile"/> writer left (<c>NAME.PID.tmp</c>): with the lock held,
+    /// no live process of ours is writing here, so these are half-written leftovers, never the current files.
+    /// </summary>
+    private static void RemoveStaleTemporaryFiles(string full)
+    {
+        foreach (string dir in new[] { full, System.IO.Path.Combine(full, "weights") })
+            foreach (string tmp in Directory.EnumerateFiles(dir, "*.tmp"))
+            {
+                string pid = System.IO.Path.GetExtension(System.IO.Path.GetFileNameWithoutExtension(tmp)).TrimStart('.');
+                if (pid.Length > 0 && pid.All(char.IsAsciiDigit))
+                    try { File.Delete(tmp); } catch (IOException) { }
+            }
     }
 
     /// <summary>The model file to use when a command is given a run folder: weights/best (else weights/last).</summary>
@@ -81,6 +119,7 @@ public sealed class RunFolder : IDisposable
 
     public void Dispose()
     {
+        try { File.Delete(System.IO.Path.Combine(Path, HolderFile)); } catch (IOException) { }
         _lock.Dispose();
         try { File.Delete(System.IO.Path.Combine(Path, ".lock")); } catch (IOException) { }
     }

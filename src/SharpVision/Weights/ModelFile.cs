@@ -127,8 +127,25 @@ public static class ModelFile
                 config = config with { Preprocessing = config.Preprocessing with { MeanImage = meanImage.data<float>().ToArray() } };
                 meanImage.Dispose();
             }
-            var model = build(config);
-            StateDicts.LoadStrict(model, tensors, path);
+            TModel model;
+            try
+            {
+                model = build(config);
+            }
+            catch (SharpVisionException e) when (e is not ModelFileException)
+            {
+                // The stored config describes a network that cannot be built (edited, or from another version).
+                throw new ModelFileException($"{path}: its config cannot be built as a {config.Architecture} ({e.Message}).", e);
+            }
+            try
+            {
+                StateDicts.LoadStrict(model, tensors, path);
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
             return (config, model);
         }
         finally

@@ -17,7 +17,10 @@ namespace SharpVision.Training.Callbacks;
 /// <param name="save">Writes the model to the given path; the flag says weights only.</param>
 /// <param name="monitor">Metric compared when <paramref name="saveBestOnly"/>.</param>
 /// <param name="mode">auto = max for names containing "acc", else min.</param>
-/// <param name="saveBestOnly">Save only on improvement (a missing metric saves anyway, with a warning, like Keras).</param>
+/// <param name="saveBestOnly">
+/// Save only on improvement (a missing metric saves anyway, with a warning, like Keras). A NaN metric, or a NaN or
+/// infinite loss, never saves: the best file keeps the last good weights.
+/// </param>
 /// <param name="saveWeightsOnly">Passed to <paramref name="save"/>.</param>
 /// <param name="initialValueThreshold">Keras <c>initial_value_threshold</c>: the best value a run starts from (resume).</param>
 public sealed class ModelCheckpoint(
@@ -85,9 +88,21 @@ public sealed class ModelCheckpoint(
         string path = FormatPath(Filepath, epoch, logs);
         if (saveBestOnly)
         {
+            // A non-finite loss (TerminateOnNaN stops at the end of such an epoch) means the weights are
+            // corrupt: the previous best must stay. A NaN monitored value is never an improvement (as in Keras,
+            // where NaN < best is false), even when there is no best yet.
+            if (logs.TryGetValue(LogNames.Loss, out double loss) && !double.IsFinite(loss))
+            {
+                Warn($"loss is {loss.ToString(CultureInfo.InvariantCulture)}; not saving {path} (the weights are not usable).");
+                return;
+            }
             if (!_monitor.TryGet(logs, out double current))
             {
                 Warn($"Can save best model only with {_monitor.Name} available; saving {path} anyway.");
+            }
+            else if (double.IsNaN(current))
+            {
+                return;
             }
             else if (_best is null || _monitor.IsImprovement(current, _best.Value))
             {

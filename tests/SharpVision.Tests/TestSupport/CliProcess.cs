@@ -1,0 +1,54 @@
+using System.Diagnostics;
+
+namespace SharpVision.Tests.TestSupport;
+
+/// <summary>
+/// <c>sharpvision</c> as a real child process (the built SharpVision.Cli.dll beside the tests), for tests that
+/// kill it, race two of them, or need a process of their own (file locks are per process).
+/// </summary>
+public static class CliProcess
+{
+    /// <summary>Starts the CLI with stdout and stderr redirected (read them, or the pipes may fill).</summary>
+    public static Process Start(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SharpVision.Cli.dll"));
+        foreach (var a in args) info.ArgumentList.Add(a);
+        return Process.Start(info)!;
+    }
+
+    /// <summary>Runs the CLI to its end; returns the exit code, stdout and stderr.</summary>
+    public static (int Code, string Out, string Error) Run(params string[] args)
+    {
+        using var p = Start(args);
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            p.Kill();
+            throw new TimeoutException($"sharpvision {string.Join(' ', args)} did not finish in 3 minutes");
+        }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>SIGKILL (no handlers, no cleanup) and wait for the process to be gone.</summary>
+    public static void KillHard(Process p)
+    {
+        if (!p.HasExited) p.Kill();
+        p.WaitForExit();
+    }
+
+    /// <summary>Waits until <paramref name="condition"/> holds, failing if the process ends or time runs out first.</summary>
+    public static void WaitFor(Process p, Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (p.HasExited)
+                throw new InvalidOperationException($"the process ended (exit {p.ExitCode}) before {what}");
+            if (clock.Elapsed > (timeout ?? TimeSpan.FromMinutes(2)))
+                throw new TimeoutException($"timed out waiting for {what}");
+            Thread.Sleep(5);
+        }
+    }
+}
