@@ -19,7 +19,7 @@ public static class TransferBench
 {
     public static int Run(string[] args)
     {
-        int epochs = Option(args, "--epochs", 5), trainPerClass = Option(args, "--train", 60), valPerClass = Option(args, "--val", 30);
+        int epochs = Option(args, "--epochs", 5), trainPerClass = Option(args, "--train", 80), valPerClass = Option(args, "--val", 50);
         bool scratch = args.Contains("--scratch");
         string dir = OptionText(args, "--dir") ?? Path.Combine(Path.GetTempPath(), "sharpvision-photoset");
         int threads = Math.Max(1, Environment.ProcessorCount);
@@ -29,8 +29,16 @@ public static class TransferBench
         var (trainDir, valDir) = PhotoSet.Build(dir, trainPerClass, valPerClass, size: 224, seed: 0);
         var train = FolderDataset.Load(trainDir);
         var val = FolderDataset.Load(valDir, train.Classes);
+        var split = PhotoSet.Split();
         Console.WriteLine($"Photo set: {train.Count} train / {val.Count} val images of {string.Join(", ", train.Classes)} " +
-                          $"(crops of {PhotoSet.Sources.Sum(s => s.Train.Length)} train and {PhotoSet.Sources.Sum(s => s.Val.Length)} val source photos, none in both), 224x224; {threads} libtorch threads");
+                          $"(crops of {split.Sum(s => s.Train.Length)} train and {split.Sum(s => s.Val.Length)} val source photos, none in both), 224x224; {threads} libtorch threads");
+        foreach (var (cls, trainPhotos, valPhotos) in split)
+        {
+            Console.WriteLine($"  {cls} train ({trainPhotos.Length}): {string.Join(", ", trainPhotos.Select(p => p.Name))}");
+            Console.WriteLine($"  {cls} val   ({valPhotos.Length}): {string.Join(", ", valPhotos.Select(p => p.Name))}");
+        }
+        Console.WriteLine($"Recipe for every run: {epochs} epochs, adam lr 1e-3, batch 16, seed 0, 1 sigmoid output (binary cross-entropy), " +
+                          "no on-the-fly augmentation (the set's random crops and flips are the augmentation)");
 
         var plain = Fit("frozen backbone, no cache", pretrained: true, cache: false, train, val, epochs);
         var cached = Fit("frozen backbone, cached features", pretrained: true, cache: true, train, val, epochs);
