@@ -79,7 +79,7 @@ public static class Program
                 [--submission kaggle-dogs-vs-cats | --id-from-filename]
           plot RUN [--out FILE.png]
           map --gt GT --dt DT [--classes classes.txt] [--out DIR] [--json]
-          summary MODEL|ARCH [--img-size N] [--num-classes K]
+          summary MODEL|ARCH [--img-size N] [--num-classes K] [--freeze N|backbone]
           export MODEL --format onnx|pt|safetensors [--out FILE]
           datasets export digits --out DIR
           datasets make-shapes --out DIR [--images N] [--seed N] [--img-size 320] [--val-fraction 0.2]

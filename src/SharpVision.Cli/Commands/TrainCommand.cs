@@ -75,8 +75,7 @@ public static class TrainCommand
             throw new InvalidOptionException("--val-split", "left out when --val is given", split.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
         string model = a.String("--model", "smallcnn");
         string? freeze = a.String("--freeze");
-        if (freeze is not null && freeze != "backbone" && !(int.TryParse(freeze, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n >= 0))
-            throw new InvalidOptionException("--freeze", "backbone or an integer >= 0 (the first N layers `summary` lists)", freeze);
+        if (freeze is not null) Models.Freezing.ValidateSpec(freeze);
         string? fineTune = a.String("--fine-tune");
         var phases = ClassificationRecipe.ParseFineTune(fineTune);
         if (phases is not null && freeze is not null)

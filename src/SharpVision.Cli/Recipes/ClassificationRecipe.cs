@@ -183,17 +183,7 @@ public static class ClassificationRecipe
                 break;
             default:
                 if (s.Freeze is null) return;
-                if (s.Freeze == "backbone")
-                {
-                    Freezing.FreezeBackbone(model);
-                    what = "--freeze backbone: everything but the head frozen";
-                }
-                else
-                {
-                    int n = int.Parse(s.Freeze, CultureInfo.InvariantCulture);
-                    int rows = Freezing.FreezeFirst(model, n);
-                    what = $"--freeze {n}: the first {n} of {rows} layers frozen";
-                }
+                what = Freezing.Apply(model, s.Freeze);
                 break;
         }
         var (trainable, frozen) = Freezing.Count(model);

@@ -24,6 +24,43 @@ public sealed record FreezeBlock(string Name, nn.Module Module);
 /// </remarks>
 public static class Freezing
 {
+    /// <summary>The <c>--freeze</c> value that freezes everything but the head.</summary>
+    public const string BackboneSpec = "backbone";
+
+    /// <summary>
+    /// Checks a <c>--freeze</c> value: <c>backbone</c> or an integer N &gt;= 0 (the first N layers <c>summary</c> lists).
+    /// The upper bound depends on the model and is checked by <see cref="Apply"/>.
+    /// </summary>
+    /// <exception cref="InvalidOptionException">Neither form.</exception>
+    public static void ValidateSpec(string spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec != BackboneSpec && !TryLayers(spec, out _))
+            throw new InvalidOptionException("--freeze", "backbone or an integer >= 0 (the first N layers `summary` lists)", spec);
+    }
+
+    /// <summary>
+    /// Applies a <c>--freeze</c> value (the one <c>train</c> and <c>summary</c> share): <c>backbone</c> runs
+    /// <see cref="FreezeBackbone"/>, N runs <see cref="FreezeFirst"/>. Returns what was done, for the log.
+    /// </summary>
+    /// <exception cref="InvalidOptionException">A malformed value, or N beyond the model's layer count.</exception>
+    public static string Apply(ImageClassifier model, string spec)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ValidateSpec(spec);
+        if (spec == BackboneSpec)
+        {
+            FreezeBackbone(model);
+            return "--freeze backbone: everything but the head frozen";
+        }
+        TryLayers(spec, out int n);
+        int rows = FreezeFirst(model, n);
+        return $"--freeze {n}: the first {n} of {rows} layers frozen";
+    }
+
+    private static bool TryLayers(string spec, out int layers) =>
+        int.TryParse(spec, NumberStyles.None, CultureInfo.InvariantCulture, out layers) && layers >= 0;
+
     /// <summary>Freezes the first <paramref name="layers"/> summary rows (their parameters); returns how many rows there are.</summary>
     /// <exception cref="InvalidOptionException"><paramref name="layers"/> outside 0..rows.</exception>
     public static int FreezeFirst(ImageClassifier model, int layers)

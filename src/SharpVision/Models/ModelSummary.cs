@@ -41,23 +41,28 @@ public sealed record ModelSummary(string Architecture, IReadOnlyList<SummaryRow>
         return new ModelSummary(model.Info.Architecture, rows, total, trainable, total - trainable, buffers);
     }
 
-    /// <summary>Plain-text table with totals, Keras-like.</summary>
+    /// <summary>
+    /// Plain-text table with totals, Keras-like (<c>model.summary(show_trainable=True)</c>): one row per layer with a
+    /// Trainable column (Y, N when frozen, - when the layer has no parameters), then Total / Trainable /
+    /// Non-trainable params.
+    /// </summary>
     public string ToText()
     {
-        const string h1 = "Layer", h2 = "Type", h3 = "Output Shape", h4 = "Param #";
+        const string h1 = "Layer", h2 = "Type", h3 = "Output Shape", h4 = "Param #", h5 = "Trainable";
         int w1 = Math.Max(h1.Length, Rows.Count == 0 ? 0 : Rows.Max(r => r.Name.Length));
         int w2 = Math.Max(h2.Length, Rows.Count == 0 ? 0 : Rows.Max(r => r.Type.Length));
         int w3 = Math.Max(h3.Length, Rows.Count == 0 ? 0 : Rows.Max(r => r.ShapeText.Length));
         int w4 = Math.Max(h4.Length, Rows.Count == 0 ? 0 : Rows.Max(r => N(r.Params).Length));
-        int width = w1 + w2 + w3 + w4 + 6;
+        int width = w1 + w2 + w3 + w4 + h5.Length + 8;
         var sb = new StringBuilder();
         sb.Append("Model: \"").Append(Architecture).Append("\"\n");
         sb.Append(new string('=', width)).Append('\n');
-        sb.Append(h1.PadRight(w1)).Append("  ").Append(h2.PadRight(w2)).Append("  ").Append(h3.PadRight(w3)).Append("  ").Append(h4.PadLeft(w4)).Append('\n');
+        sb.Append(h1.PadRight(w1)).Append("  ").Append(h2.PadRight(w2)).Append("  ").Append(h3.PadRight(w3)).Append("  ").Append(h4.PadLeft(w4))
+          .Append("  ").Append(h5).Append('\n');
         sb.Append(new string('-', width)).Append('\n');
         foreach (var r in Rows)
             sb.Append(r.Name.PadRight(w1)).Append("  ").Append(r.Type.PadRight(w2)).Append("  ").Append(r.ShapeText.PadRight(w3)).Append("  ")
-              .Append(N(r.Params).PadLeft(w4)).Append(r.Trainable ? "" : "  (frozen)").Append('\n');
+              .Append(N(r.Params).PadLeft(w4)).Append("  ").Append(TrainableMark(r)).Append('\n');
         sb.Append(new string('=', width)).Append('\n');
         sb.Append("Total params: ").Append(N(TotalParams)).Append('\n');
         sb.Append("Trainable params: ").Append(N(TrainableParams)).Append('\n');
@@ -65,6 +70,9 @@ public sealed record ModelSummary(string Architecture, IReadOnlyList<SummaryRow>
         if (BufferElements > 0) sb.Append("Buffers (BatchNorm running stats, not params): ").Append(N(BufferElements)).Append('\n');
         return sb.ToString();
     }
+
+    /// <summary>Keras' Trainable column: "-" for a layer without parameters (nothing to train), else Y or N.</summary>
+    private static string TrainableMark(SummaryRow r) => r.Params == 0 ? "-" : r.Trainable ? "Y" : "N";
 
     private static string N(long v) => v.ToString("N0", CultureInfo.InvariantCulture);
 

@@ -28,7 +28,10 @@ public class FreezingTests
         Assert.All(after.Rows.Skip(12).Where(r => r.Params > 0), r => Assert.True(r.Trainable, r.Name));
         Assert.Equal(after.Rows.Take(12).Sum(r => r.Params), after.NonTrainableParams);
         Assert.Equal(before.TotalParams, after.TrainableParams + after.NonTrainableParams);
-        Assert.Contains("(frozen)", after.ToText());
+        // and the table's Trainable column says N on a frozen row (conv1) and Y on a trainable one (fc)
+        var lines = after.ToText().Split('\n');
+        Assert.EndsWith("  N", lines.Single(l => l.StartsWith("conv1 ", StringComparison.Ordinal)));
+        Assert.EndsWith("  Y", lines.Single(l => l.StartsWith("fc ", StringComparison.Ordinal)));
     }
 
     [Fact]
