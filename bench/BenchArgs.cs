@@ -15,6 +15,17 @@ public sealed record BenchArgs
 
     /// <summary>Parses <c>--name N</c> pairs; every value is a non-negative integer.</summary>
     /// <exception cref="InvalidOptionException">An unknown option or a bad value.</exception>
+    /// <summary>Removes <c>NAME VALUE</c> from <paramref name="args"/> and returns VALUE (null when absent), for a bench's own options.</summary>
+    public static string? Take(List<string> args, string name)
+    {
+        int i = args.IndexOf(name);
+        if (i < 0) return null;
+        if (i + 1 >= args.Count) throw new InvalidOptionException(name, "a value", "(missing)");
+        string value = args[i + 1];
+        args.RemoveRange(i, 2);
+        return value;
+    }
+
     public static BenchArgs Parse(ReadOnlySpan<string> args)
     {
         var result = new BenchArgs();

@@ -28,23 +28,10 @@ public static class ComparePyTorch
 
     public static int Run(string[] rawArgs)
     {
-        try
-        {
-            return RunCore(rawArgs);
-        }
-        catch (SharpVisionException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return 2;
-        }
-    }
-
-    private static int RunCore(string[] rawArgs)
-    {
         var rest = new List<string>(rawArgs);
-        string python = TakeOption(rest, "--python") ?? "/usr/bin/python3";
-        string? rowsOption = TakeOption(rest, "--rows");
-        string? threadsOption = TakeOption(rest, "--threads");
+        string python = BenchArgs.Take(rest, "--python") ?? "/usr/bin/python3";
+        string? rowsOption = BenchArgs.Take(rest, "--rows");
+        string? threadsOption = BenchArgs.Take(rest, "--threads");
         if (threadsOption is not null) rest.AddRange(["--torch-threads", threadsOption]);
         var args = BenchArgs.Parse(rest.ToArray());
         var rows = rowsOption?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? RowNames;
@@ -162,16 +149,6 @@ public static class ComparePyTorch
         }
     }
 
-    /// <summary>Removes <c>name value</c> from <paramref name="args"/> and returns the value (null when absent).</summary>
-    private static string? TakeOption(List<string> args, string name)
-    {
-        int i = args.IndexOf(name);
-        if (i < 0) return null;
-        if (i + 1 >= args.Count) throw new InvalidOptionException(name, "a value", "(missing)");
-        string value = args[i + 1];
-        args.RemoveRange(i, 2);
-        return value;
-    }
 
     /// <summary>bench/compare_pytorch.py, found next to the project whatever the working directory.</summary>
     private static string FindScript()

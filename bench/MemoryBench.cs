@@ -19,22 +19,9 @@ public static class MemoryBench
 {
     public static int Run(string[] rawArgs)
     {
-        try
-        {
-            return RunCore(rawArgs);
-        }
-        catch (SharpVisionException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return 2;
-        }
-    }
-
-    private static int RunCore(string[] rawArgs)
-    {
         var rest = new List<string>(rawArgs);
-        int epochs = int.Parse(Take(rest, "--epochs") ?? "20", System.Globalization.CultureInfo.InvariantCulture);
-        string modelName = Take(rest, "--model") ?? MiniCnn.Name;
+        int epochs = int.Parse(BenchArgs.Take(rest, "--epochs") ?? "20", System.Globalization.CultureInfo.InvariantCulture);
+        string modelName = BenchArgs.Take(rest, "--model") ?? MiniCnn.Name;
         var args = BenchArgs.Parse(rest.ToArray());
         int count = args.Images ?? 200;
         int size = modelName == SmallCnn.Name ? SmallCnn.DefaultImageSize : 64;
@@ -107,15 +94,6 @@ public static class MemoryBench
 
     private static double Log(IDictionary<string, double> logs, string name) => logs.TryGetValue(name, out double v) ? v : double.NaN;
 
-    private static string? Take(List<string> args, string name)
-    {
-        int i = args.IndexOf(name);
-        if (i < 0) return null;
-        if (i + 1 >= args.Count) throw new InvalidOptionException(name, "a value", "(missing)");
-        string v = args[i + 1];
-        args.RemoveRange(i, 2);
-        return v;
-    }
 
     /// <summary>A line of /proc/self/status in MB (kB there), NaN off Linux.</summary>
     public static double Rss(string key = "VmRSS:")

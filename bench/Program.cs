@@ -26,8 +26,16 @@ public static class Program
 
     public static int Main(string[] args)
     {
-        if (args.Length > 0 && OwnOptions.TryGetValue(args[0], out var own))
-            return own.Run(args[1..]);
+        try
+        {
+            if (args.Length > 0 && OwnOptions.TryGetValue(args[0], out var own))
+                return own.Run(args[1..]);
+        }
+        catch (SharpVisionException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
         if (args.Length == 0 || args[0] is "-h" or "--help" || !Benches.TryGetValue(args[0], out var bench))
         {
             if (args.Length > 0 && args[0] is not ("-h" or "--help"))
