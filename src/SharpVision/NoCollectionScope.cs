@@ -16,7 +16,8 @@ namespace SharpVision;
 /// </para>
 /// <para>
 /// The region is process-wide: when another thread already holds one, or allocations on other threads (image
-/// loaders) exceed <see cref="BudgetBytes"/>, the step runs unprotected, exactly as without this scope.
+/// loaders) exceed <see cref="BudgetBytes"/>, the step runs unprotected, exactly as without this scope. What still
+/// slips through is caught by <see cref="Training.ScalarRace"/>, which runs the failed step again.
 /// </para>
 /// </summary>
 public readonly struct NoCollectionScope : IDisposable

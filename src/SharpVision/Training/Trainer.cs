@@ -175,7 +175,7 @@ public sealed class Trainer(TrainOptions options)
         Models.Freezing.KeepFrozenBatchNormInEval(model);
         var sums = task.CreateMetrics(validation: false);
         skipped = 0;
-        int step = 0;
+        int step = 0, stepFailures = 0;
         foreach (var batch in batches)
         {
             using (batch)
@@ -192,12 +192,17 @@ public sealed class Trainer(TrainOptions options)
                 {
                     var x = batch.Images.to(device);                                // [B, C, H, W]
                     var y = batch.Labels.to(device);                                // [B]
-                    optimizer.zero_grad();
-                    var output = model.call(x);                                     // [B, K] for classification
-                    var loss = task.ComputeLoss(output, y, training: true);
-                    loss.Total.backward();
-                    optimizer.step();
-                    sums.Add(loss, output, y);
+                    var (output, loss) = ScalarRace.Retry(() =>
+                    {
+                        optimizer.zero_grad();
+                        var o = model.call(x);                                      // [B, K] for classification
+                        var l = task.ComputeLoss(o, y, training: true);
+                        l.Total.backward();
+                        return (o, l);
+                    }, $"epoch {epoch + 1}, step {step + 1}", RaiseWarning);
+                    // Not retried: a failure inside step() may have updated some parameters already.
+                    if (ScalarRace.TryOnce(() => optimizer.step(), $"epoch {epoch + 1}, step {step + 1}: the update was skipped or partly applied", RaiseWarning, ref stepFailures))
+                        sums.Add(loss, output, y);
                 }
 
                 var batchLogs = sums.ToLogs();
@@ -252,8 +257,11 @@ public sealed class Trainer(TrainOptions options)
                     using var scope = NewDisposeScope();
                     var x = batch.Images.to(device);                                // [B, C, H, W]
                     var y = batch.Labels.to(device);                                // [B]
-                    var output = model.call(x);                                     // [B, K] for classification
-                    var loss = task.ComputeLoss(output, y, training: false);
+                    var (output, loss) = ScalarRace.Retry(() =>
+                    {
+                        var o = model.call(x);                                      // [B, K] for classification
+                        return (o, task.ComputeLoss(o, y, training: false));
+                    }, "evaluation", _ => { }); // no side effects: a rerun is silent
                     sums.Add(loss, output, y);
                 }
             }
