@@ -132,35 +132,42 @@ public static class TrainSettingsYaml
 
     private static object Parse(string text, Type propertyType, string key, string path)
     {
-        var type = Nullable.GetUnderlyingType(propertyType) ?? propertyType;
         try
         {
-            if (type == typeof(string)) return text;
-            if (typeof(ITuple).IsAssignableFrom(type) && type.IsValueType)
-            {
-                var items = type.GetGenericArguments();
-                var parts = text.Split(',');
-                if (parts.Length != items.Length) throw new FormatException();
-                return Activator.CreateInstance(type, parts.Select((part, i) => Parse(part.Trim(), items[i], key, path)).ToArray())!;
-            }
-            if (IsRecordOfScalars(type))
-            {
-                object record = Activator.CreateInstance(type)!;
-                var properties = type.GetProperties().Where(p => p.CanWrite).ToDictionary(p => Snake(p.Name));
-                foreach (var pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    var kv = pair.Split('=', 2);
-                    if (kv.Length != 2 || !properties.TryGetValue(kv[0].Trim(), out var p)) throw new FormatException();
-                    p.SetValue(record, Parse(kv[1].Trim(), p.PropertyType, key, path));
-                }
-                return record;
-            }
-            return Convert.ChangeType(text, type, CultureInfo.InvariantCulture);
+            return ParseValue(text, propertyType);
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or OverflowException or InvalidCastException)
         {
+            var type = Nullable.GetUnderlyingType(propertyType) ?? propertyType;
             throw new SharpVisionException($"{path}: {key} must be a {Describe(type)}. Received: {text}");
         }
+    }
+
+    /// <summary>Text -> value of <paramref name="propertyType"/>; a FormatException when it does not fit.</summary>
+    private static object ParseValue(string text, Type propertyType)
+    {
+        var type = Nullable.GetUnderlyingType(propertyType) ?? propertyType;
+        if (type == typeof(string)) return text;
+        if (typeof(ITuple).IsAssignableFrom(type) && type.IsValueType)
+        {
+            var items = type.GetGenericArguments();
+            var parts = text.Split(',');
+            if (parts.Length != items.Length) throw new FormatException();
+            return Activator.CreateInstance(type, parts.Select((part, i) => ParseValue(part.Trim(), items[i])).ToArray())!;
+        }
+        if (IsRecordOfScalars(type))
+        {
+            object record = Activator.CreateInstance(type)!;
+            var properties = type.GetProperties().Where(p => p.CanWrite).ToDictionary(p => Snake(p.Name));
+            foreach (var pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var kv = pair.Split('=', 2);
+                if (kv.Length != 2 || !properties.TryGetValue(kv[0].Trim(), out var p)) throw new FormatException();
+                p.SetValue(record, ParseValue(kv[1].Trim(), p.PropertyType));
+            }
+            return record;
+        }
+        return Convert.ChangeType(text, type, CultureInfo.InvariantCulture);
     }
 
     private static string Describe(Type type) =>

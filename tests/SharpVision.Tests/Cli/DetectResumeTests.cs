@@ -32,24 +32,34 @@ public sealed class DetectResumeTests : IDisposable
         return (p.ExitCode, stdout.Result + stderr.Result);
     }
 
-    private string[] Settings(ShapesResult shapes, string run, int epochs) =>
+    private static string[] Settings(ShapesResult shapes, string run, int epochs) =>
+        Settings(shapes, run, "--epochs", epochs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    private static string[] Settings(ShapesResult shapes, string run, params string[] schedule) =>
     [
         "detect", "train", shapes.TrainFile, "--val", shapes.ValFile, "--classes", shapes.ClassesFile,
-        "--model", "yolov3-tiny-quarter", "--img-size", "64", "--epochs", epochs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--model", "yolov3-tiny-quarter", "--img-size", "64", .. schedule,
         "--batch", "4", "--workers", "0", "--seed", "3", "--schedule", "cosine", "--patience", "5", "--jitter", "0.2", "--out", run,
     ];
 
     [Fact]
-    public void Killed_after_epoch_2_then_resumed_logs_epochs_1_to_3_once_with_the_uninterrupted_losses()
+    public void Killed_after_epoch_2_then_resumed_logs_epochs_1_to_3_once_with_the_uninterrupted_losses() =>
+        KillAfterEpoch2ThenResume("--epochs", "3");
+
+    [Fact]
+    public void Fine_tune_run_killed_in_stage_2_resumes_with_the_uninterrupted_losses() =>
+        KillAfterEpoch2ThenResume("--fine-tune", "1,2");
+
+    private void KillAfterEpoch2ThenResume(params string[] schedule)
     {
         // Given a tiny shapes set and an uninterrupted 3-epoch run (cosine schedule, early-stopping counters)
         var shapes = ShapesDataset.Generate(Path.Combine(_dir, "shapes"), 24, seed: 5, size: 64, valFraction: .25);
         string whole = Path.Combine(_dir, "whole"), killed = Path.Combine(_dir, "killed");
-        var (wholeCode, wholeOut) = RunToEnd(Settings(shapes, whole, 3));
+        var (wholeCode, wholeOut) = RunToEnd(Settings(shapes, whole, schedule));
         Assert.True(wholeCode == 0, wholeOut);
 
         // When the same run is killed (SIGKILL) as soon as epoch 2 is in results.csv, then resumed
-        using (var p = Start(Settings(shapes, killed, 3)))
+        using (var p = Start(Settings(shapes, killed, schedule)))
         {
             string results = Path.Combine(killed, "results.csv");
             var clock = Stopwatch.StartNew();
