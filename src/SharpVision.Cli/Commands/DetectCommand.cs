@@ -29,6 +29,9 @@ public static class DetectCommand
           keras-yolo3's loss and augmentation; results.csv (loss parts, val_map50), weights/best.svmodel (by val_map50).
           Anchors: --anchors (w,h pairs) else k-means on the training boxes. --fine-tune E1,E2: E1 epochs with the
           backbone frozen, then E2 with all layers at a tenth of --lr.
+        sharpvision detect train --resume RUN [--workers N]
+          continue an interrupted run from RUN/weights/last.svmodel (args.yaml, anchors.txt, optimizer state, epoch,
+          learning rate, best val_map50, early-stopping counters, random state); results.csv gets the remaining epochs
 
         sharpvision detect predict MODEL PATH... [--weights FILE.weights] [--classes FILE] [--conf 0.25] [--iou 0.45]
                 [--img-size N] [--out DIR]
@@ -82,6 +85,15 @@ public static class DetectCommand
     {
         var a = new Arguments("detect train", argv, "--exist-ok", "--no-flip");
         if (a.Help) { Console.WriteLine(Help); return 0; }
+        if (a.String("--resume") is { } resumeRun)
+        {
+            // Everything comes from the run's args.yaml; only the loader threads may change.
+            var saved = TrainSettingsYaml.Read<DetectionSettings>(Path.Combine(resumeRun, "args.yaml"), "sharpvision detect train");
+            var resumed = saved with { Out = resumeRun, Workers = a.IntOrNull("--workers", min: 0, max: 64) ?? saved.Workers };
+            a.Finish();
+            PrintOutcome(DetectionRecipe.Train(resumed, Console.Out, resume: true));
+            return 0;
+        }
         string data = a.Positional("DATA");
         var defaults = new BoxAugmentOptions();
         var scale = ParsePair(a.String("--scale"), "--scale", "MIN,MAX (e.g. 0.25,2)");
@@ -119,10 +131,14 @@ public static class DetectCommand
         };
         a.Finish();
         if (epochsGiven && s.FineTune is not null) throw new InvalidOptionException("--epochs", "not given together with --fine-tune", "both");
-        var result = DetectionRecipe.Train(s, Console.Out);
+        PrintOutcome(DetectionRecipe.Train(s, Console.Out));
+        return 0;
+    }
+
+    private static void PrintOutcome(DetectionTrainResult result)
+    {
         Console.WriteLine($"Best val mAP@0.5: {(result.BestMap50 is { } m ? m.ToString("0.0000", CultureInfo.InvariantCulture) : "n/a")}");
         Console.WriteLine($"Run folder: {result.RunDir}");
-        return 0;
     }
 
     private static int Predict(string[] argv)

@@ -51,14 +51,10 @@ public static class ClassificationRecipe
         ModelConfig config;
         if (resume)
         {
-            if (!File.Exists(run.LastModel))
-                throw new SharpVisionException($"--resume {runDir}: nothing to resume, {run.LastModel} does not exist (the run never finished an epoch).");
-            var stateJson = ModelFile.ReadEntry(run.LastModel, TrainingState.Entry)
-                ?? throw new SharpVisionException($"--resume {runDir}: {run.LastModel} holds no training state.");
-            state = TrainingState.FromJson(stateJson, run.LastModel);
-            if (state.StopTraining || state.EpochsCompleted >= s.Epochs)
+            state = RunResume.ReadState(run);
+            if (RunResume.IsFinished(state, s.Epochs))
             {
-                log.WriteLine($"{runDir} already finished ({state.EpochsCompleted} of {s.Epochs} epochs{(state.StopReason is null ? "" : "; " + state.StopReason)}). Nothing to resume.");
+                log.WriteLine(RunResume.FinishedMessage(runDir, state, s.Epochs));
                 return new TrainResult(run.Path, new History(), ModelFile.ReadConfig(run.LastModel), state.StopReason);
             }
             (config, model) = ModelFile.Load(run.LastModel);
@@ -91,8 +87,8 @@ public static class ClassificationRecipe
         if (state is not null)
         {
             // A run killed after logging an epoch but before its checkpoint repeats that epoch, which must appear once.
-            TruncateRows(run.ResultsCsv, done);
-            TruncateRows(Path.Combine(run.Path, "steps.csv"), done);
+            RunResume.TruncateRows(run.ResultsCsv, done);
+            RunResume.TruncateRows(Path.Combine(run.Path, "steps.csv"), done);
         }
         model.to(device);
         History history = new();
@@ -277,20 +273,14 @@ public static class ClassificationRecipe
             callbacks.Add(new CurvesCallback(run.ResultsCsv, run.CurvesPng));
             // Last: the resumable checkpoint, taken after every other callback has updated its counters and the rate.
             int? phaseNumber = logPhase ? phase.Number : null;
-            callbacks.Add(new ModelCheckpoint(run.LastModel, (path, _) => ModelFile.Save(path, model, config, new Dictionary<string, byte[]>
-            {
-                [TrainingState.Entry] = (TrainingState.Capture(trainer, named) with { Phase = phaseNumber }).ToJson(),
-                [TrainingState.OptimizerEntry] = TrainingState.SaveOptimizer(optimizer),
-            })));
+            callbacks.Add(new ModelCheckpoint(run.LastModel, (path, _) =>
+                ModelFile.Save(path, model, config, RunResume.CheckpointEntries(trainer, named, optimizer, phaseNumber))));
             using var progress = new ProgressBar();
             callbacks.Add(progress);
 
             if (state is not null)
             {
-                var optimizerState = ModelFile.ReadEntry(run.LastModel, TrainingState.OptimizerEntry)
-                    ?? throw new SharpVisionException($"--resume {run.Path}: {run.LastModel} holds no optimizer state.");
-                TrainingState.LoadOptimizer(optimizer, optimizerState);
-                OptimizerFactory.SetLearningRate(optimizer, state.LearningRate);
+                RunResume.RestoreOptimizer(run, optimizer, state);
                 if (early is not null && File.Exists(run.BestModel))
                 {
                     var best = ReadWeights(run.BestModel);
@@ -395,25 +385,6 @@ public static class ClassificationRecipe
         var weights = StateDicts.CloneToCpu(best);
         best.Dispose();
         return weights;
-    }
-
-    /// <summary>
-    /// Keeps the header and the rows of epochs 1..<paramref name="epochs"/>: a run killed after logging an epoch but
-    /// before its checkpoint repeats that epoch, which must then appear once.
-    /// </summary>
-    private static void TruncateRows(string csv, int epochs)
-    {
-        if (!File.Exists(csv)) return;
-        var lines = File.ReadAllLines(csv);
-        if (lines.Length == 0) return;
-        var kept = new List<string> { lines[0] };
-        foreach (var line in lines.Skip(1))
-        {
-            int comma = line.IndexOf(',');
-            if (comma > 0 && int.TryParse(line.AsSpan(0, comma), NumberStyles.Integer, CultureInfo.InvariantCulture, out int epoch) && epoch <= epochs)
-                kept.Add(line);
-        }
-        AtomicFile.WriteAllText(csv, string.Join('\n', kept) + "\n");
     }
 
     private static string? NullIfEmpty(string v) => v.Length == 0 ? null : v;

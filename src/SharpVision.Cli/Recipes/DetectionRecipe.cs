@@ -69,12 +69,43 @@ public static class DetectionRecipe
     public static readonly IReadOnlyList<string> Columns =
         [LogNames.Loss, DetectionTask.LossXy, DetectionTask.LossWh, DetectionTask.LossObj, DetectionTask.LossCls, "val_" + DetectionTask.Map50, LogNames.LearningRate, LogNames.Seconds];
 
-    /// <summary>Trains a detector as <paramref name="s"/> says, logging to <paramref name="log"/>.</summary>
-    public static DetectionTrainResult Train(DetectionSettings s, TextWriter log)
+    /// <summary>
+    /// Trains a detector as <paramref name="s"/> says, logging to <paramref name="log"/>; with <paramref name="resume"/>,
+    /// continues the run in <see cref="DetectionSettings.Out"/> from its last checkpoint (weights, anchors.txt,
+    /// optimizer state, epoch, learning rate, best val_map50, early-stopping counters, random state, stage).
+    /// </summary>
+    public static DetectionTrainResult Train(DetectionSettings s, TextWriter log, bool resume = false)
     {
         var plan = ThreadPlan.Choose(Environment.ProcessorCount, s.Workers);
         torch.set_num_threads(plan.TorchThreads);
         torch.manual_seed(s.Seed);
+
+        // On resume the folder is opened (and locked) first: its checkpoint decides whether there is anything to do.
+        RunFolder? resumed = null;
+        TrainingState? state = null;
+        int totalEpochs = s.FineTune is { } total ? total.Frozen + total.All : s.Epochs;
+        if (resume)
+        {
+            string dir = s.Out ?? throw new ArgumentException("resume needs the run folder in Out.", nameof(s));
+            resumed = RunFolder.Open(dir, resume: true);
+            try
+            {
+                state = RunResume.ReadState(resumed);
+                if (RunResume.IsFinished(state, totalEpochs))
+                {
+                    log.WriteLine(RunResume.FinishedMessage(dir, state, totalEpochs));
+                    var finished = new DetectionTrainResult(resumed.Path, new History(), ModelFile.ReadConfig(resumed.LastModel), BestOf(state));
+                    resumed.Dispose();
+                    return finished;
+                }
+            }
+            catch
+            {
+                resumed.Dispose();
+                throw;
+            }
+        }
+        using var resumedRun = resumed;
 
         var classes = s.Classes is null ? null : ClassList.Read(s.Classes);
         var train = Open(s.Data, classes, "training", log);
@@ -82,16 +113,47 @@ public static class DetectionRecipe
         if (classes.Count == 0) throw new DatasetException($"{s.Data}: no class names; pass --classes classes.txt");
         var val = s.Val is null ? null : Open(s.Val, classes, "validation", log);
 
-        var anchors = ChooseAnchors(s, train, log);
-        var (model, architecture) = CreateModel(s, classes.Count, anchors, log);
+        string runDir = s.Out ?? RunFolder.NextExperiment(Path.Combine("runs", "detect"));
+        YoloNet model;
+        string architecture, anchorText;
+        if (state is null)
+        {
+            var anchors = ChooseAnchors(s, train, log);
+            (model, architecture) = CreateModel(s, classes.Count, anchors, log);
+            anchorText = anchors.Format();
+        }
+        else
+        {
+            // The network comes whole from last.svmodel: its cfg holds the anchors exactly as trained (anchors.txt
+            // rounds them to whole pixels, like keras-yolo3's file), so the next epoch sees the very same model.
+            ModelConfig saved;
+            (saved, model) = ModelFile.LoadModule(resumed!.LastModel, YoloDetector.Build);
+            architecture = saved.Architecture;
+            if (!saved.Classes.SequenceEqual(classes))
+            {
+                model.Dispose();
+                throw new SharpVisionException($"--resume {runDir}: the data's classes ({string.Join(", ", classes)}) differ from the run's ({string.Join(", ", saved.Classes)}).");
+            }
+            string anchorsFile = Path.Combine(resumed.Path, "anchors.txt");
+            anchorText = File.Exists(anchorsFile) ? File.ReadAllText(anchorsFile).Trim() : "as in last.svmodel";
+        }
         var config = YoloDetector.ConfigFor(model, architecture, classes);
 
-        string runDir = s.Out ?? RunFolder.NextExperiment(Path.Combine("runs", "detect"));
-        using var run = RunFolder.Open(runDir, existOk: s.ExistOk);
-        AtomicFile.WriteAllText(run.ClassesTxt, string.Join('\n', classes) + "\n");
-        AtomicFile.WriteAllText(Path.Combine(run.Path, "anchors.txt"), anchors.Format() + "\n");
-        AtomicFile.WriteAllText(run.ArgsYaml, TrainSettingsYaml.Write(s with { Out = run.Path }));
-        log.WriteLine($"Model: {architecture} ({model.parameters().Sum(p => p.numel()):N0} parameters), input {model.InputSize}x{model.InputSize}, {classes.Count} classes, anchors {anchors.Format()}");
+        using var newRun = resumed is null ? RunFolder.Open(runDir, existOk: s.ExistOk) : null;
+        var run = resumed ?? newRun!;
+        if (state is null)
+        {
+            AtomicFile.WriteAllText(run.ClassesTxt, string.Join('\n', classes) + "\n");
+            AtomicFile.WriteAllText(Path.Combine(run.Path, "anchors.txt"), anchorText + "\n");
+            AtomicFile.WriteAllText(run.ArgsYaml, TrainSettingsYaml.Write(s with { Out = run.Path, Augment = s.Augment ?? new BoxAugmentOptions() }));
+        }
+        else
+        {
+            // A run killed after logging an epoch but before its checkpoint repeats that epoch, which must appear once.
+            RunResume.TruncateRows(run.ResultsCsv, state.EpochsCompleted);
+            log.WriteLine($"Resuming {runDir} after epoch {state.EpochsCompleted} of {totalEpochs} (learning rate {state.LearningRate:G4}).");
+        }
+        log.WriteLine($"Model: {architecture} ({model.parameters().Sum(p => p.numel()):N0} parameters), input {model.InputSize}x{model.InputSize}, {classes.Count} classes, anchors {anchorText}");
         log.WriteLine($"Run folder: {run.Path}");
 
         var trainLoader = new DetectionLoader(train, model.InputSize, new DetectionLoaderOptions
@@ -107,32 +169,48 @@ public static class DetectionRecipe
                                           : new[] { (Epochs: s.Epochs, Frozen: false, Lr: s.Lr) };
         var backboneParameters = model.BackboneParameters().ToList();
         var history = new History();
-        int done = 0;
+        int done = state?.EpochsCompleted ?? 0;
         using var progress = new ProgressBar();
-        for (int k = 0; k < stages.Length; k++)
+        for (int k = 0, start = 0; k < stages.Length; start += stages[k].Epochs, k++)
         {
             var stage = stages[k];
-            if (stage.Epochs == 0) continue;
+            int end = start + stage.Epochs;
+            if (stage.Epochs == 0 || done >= end) continue;
             foreach (var p in model.parameters()) p.requires_grad = true;
             if (stage.Frozen) foreach (var p in backboneParameters) p.requires_grad = false;
+            int? stageNumber = stages.Length > 1 ? k + 1 : null;
             if (stages.Length > 1)
                 log.WriteLine(stage.Frozen ? $"Stage 1: {stage.Epochs} epochs with the backbone ({backboneParameters.Sum(p => p.numel()):N0} parameters) frozen, lr {stage.Lr:G3}"
                                            : $"Stage 2: {stage.Epochs} epochs with every layer trainable, lr {stage.Lr:G3}");
-            var options = new TrainOptions { Epochs = done + stage.Epochs, InitialEpoch = done, LearningRate = stage.Lr, Optimizer = "adam", Task = task, StepsPerEpoch = trainLoader.BatchesPerEpoch };
+            var options = new TrainOptions { Epochs = end, InitialEpoch = done, LearningRate = stage.Lr, Optimizer = "adam", Task = task, StepsPerEpoch = trainLoader.BatchesPerEpoch };
             using var optimizer = OptimizerFactory.Create("adam", model.parameters().Where(p => p.requires_grad), stage.Lr, 0, false, 0);
             var trainer = new Trainer(options);
             trainer.Warning += w => log.WriteLine($"warning: {w}");
-            var callbacks = new List<Callback> { new CsvLogger(run.ResultsCsv, append: done > 0, columns: Columns), new TerminateOnNaN(), best };
-            if (s.Patience is { } patience) callbacks.Add(new EarlyStopping(monitor: monitor, mode: mode, patience: patience, restoreBestWeights: false));
-            if (s.Schedule == "cosine") callbacks.Add(new ShiftedCosine(done, stage.Epochs, stage.Lr));
-            callbacks.Add(new ModelCheckpoint(run.LastModel, (path, _) => ModelFile.Save(path, model, config)));
+            // Callbacks whose counters the last checkpoint keeps; early stopping counts within a stage.
+            var named = new Dictionary<string, Callback> { ["best_checkpoint"] = best };
+            if (s.Patience is { } patience) named["early_stopping"] = new EarlyStopping(monitor: monitor, mode: mode, patience: patience, restoreBestWeights: false);
+            var callbacks = new List<Callback> { new CsvLogger(run.ResultsCsv, append: done > 0, columns: Columns), new TerminateOnNaN() };
+            callbacks.AddRange(named.Values);
+            if (s.Schedule == "cosine") callbacks.Add(new ShiftedCosine(start, stage.Epochs, stage.Lr));
+            // After every callback that updates counters, the rate or the stop flag: the resumable checkpoint.
+            callbacks.Add(new ModelCheckpoint(run.LastModel, (path, _) =>
+                ModelFile.Save(path, model, config, RunResume.CheckpointEntries(trainer, named, optimizer, stageNumber))));
             callbacks.Add(new CurvesCallback(run.ResultsCsv, run.CurvesPng));
             callbacks.Add(progress);
+            if (state is not null)
+            {
+                // The optimizer state belongs to the stage of the checkpoint's last epoch; a new stage starts afresh.
+                bool sameStage = done > start && (state.Phase ?? stageNumber) == stageNumber;
+                if (sameStage) RunResume.RestoreOptimizer(run, optimizer, state);
+                // Last: building the network drew from libtorch's generator; the next epoch must see the saved state.
+                state.Restore(sameStage ? named : new Dictionary<string, Callback> { ["best_checkpoint"] = best });
+                state = null;
+            }
             var h = trainer.Fit(model, trainLoader.Epoch, valLoader is null ? null : () => valLoader.Epoch(0), callbacks, optimizer);
             // The next stage starts from this stage's best, so best.svmodel only improves.
             best.Best = best.Best;
             history = Merge(history, h);
-            done += stage.Epochs;
+            done = end;
             if (h.StopReason is { } reason) { log.WriteLine(reason); break; }
         }
         if (trainLoader.DroppedBoxes > 0)
@@ -141,6 +219,9 @@ public static class DetectionRecipe
         model.Dispose();
         return new DetectionTrainResult(run.Path, history, config, best.Best);
     }
+
+    private static double? BestOf(TrainingState state) =>
+        state.Callbacks.TryGetValue("best_checkpoint", out var best) && best.TryGetValue("best", out var value) ? value : null;
 
     private static History Merge(History a, History b)
     {
