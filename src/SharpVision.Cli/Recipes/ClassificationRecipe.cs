@@ -65,7 +65,7 @@ public static class ClassificationRecipe
         else
         {
             (model, config) = CreateModel(s, train, augment, log);
-            AtomicFile.WriteAllText(run.ArgsYaml, TrainSettingsYaml.Write(s with { Out = run.Path, Augment = NullIfEmpty(augment.ToSpec()) }));
+            AtomicFile.WriteAllText(run.ArgsYaml, TrainSettingsYaml.Write(s with { Out = run.Path, Data = Path.GetFullPath(s.Data), Val = s.Val is null ? null : Path.GetFullPath(s.Val), Augment = NullIfEmpty(augment.ToSpec()) }));
             AtomicFile.WriteAllText(run.ClassesTxt, string.Join('\n', train.Classes) + "\n");
         }
         var pre = config.Preprocessing;

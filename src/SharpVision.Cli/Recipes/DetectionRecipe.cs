@@ -145,7 +145,12 @@ public static class DetectionRecipe
         {
             AtomicFile.WriteAllText(run.ClassesTxt, string.Join('\n', classes) + "\n");
             AtomicFile.WriteAllText(Path.Combine(run.Path, "anchors.txt"), anchorText + "\n");
-            AtomicFile.WriteAllText(run.ArgsYaml, TrainSettingsYaml.Write(s with { Out = run.Path, Augment = s.Augment ?? new BoxAugmentOptions() }));
+            AtomicFile.WriteAllText(run.ArgsYaml, TrainSettingsYaml.Write(s with
+            {
+                // Absolute paths, so --resume works from any working directory.
+                Out = run.Path, Data = Path.GetFullPath(s.Data), Val = s.Val is null ? null : Path.GetFullPath(s.Val),
+                Classes = s.Classes is null ? null : Path.GetFullPath(s.Classes), Augment = s.Augment ?? new BoxAugmentOptions(),
+            }));
         }
         else
         {
