@@ -15,21 +15,10 @@ public sealed class DetectResumeTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static Process Start(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SharpVision.Cli.dll"));
-        foreach (var a in args) info.ArgumentList.Add(a);
-        return Process.Start(info)!;
-    }
-
     private static (int Code, string Output) RunToEnd(params string[] args)
     {
-        using var p = Start(args);
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(3)), "the CLI did not finish");
-        return (p.ExitCode, stdout.Result + stderr.Result);
+        var (code, output, error) = CliProcess.Run(args);
+        return (code, output + error);
     }
 
     private static string[] Settings(ShapesResult shapes, string run, int epochs) =>
@@ -59,7 +48,7 @@ public sealed class DetectResumeTests : IDisposable
         Assert.True(wholeCode == 0, wholeOut);
 
         // When the same run is killed (SIGKILL) as soon as epoch 2 is in results.csv, then resumed
-        using (var p = Start(Settings(shapes, killed, schedule)))
+        using (var p = CliProcess.Start(Settings(shapes, killed, schedule)))
         {
             string results = Path.Combine(killed, "results.csv");
             var clock = Stopwatch.StartNew();

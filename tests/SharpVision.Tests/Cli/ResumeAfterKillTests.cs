@@ -13,21 +13,10 @@ public class ResumeAfterKillTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static Process Start(params string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SharpVision.Cli.dll"));
-        foreach (var a in args) info.ArgumentList.Add(a);
-        return Process.Start(info)!;
-    }
-
     private static (int Code, string Output) RunToEnd(params string[] args)
     {
-        using var p = Start(args);
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(5)), "the CLI did not finish");
-        return (p.ExitCode, stdout.Result + stderr.Result);
+        var (code, output, error) = CliProcess.Run(args);
+        return (code, output + error);
     }
 
     [Fact]
@@ -46,7 +35,7 @@ public class ResumeAfterKillTests : IDisposable
         Assert.True(wholeCode == 0, wholeOut);
 
         // When a second run is killed with SIGKILL in the middle of epoch 3, then resumed
-        using (var p = Start(Settings(killed)))
+        using (var p = CliProcess.Start(Settings(killed)))
         {
             string steps = Path.Combine(killed, "steps.csv");
             var clock = Stopwatch.StartNew();
