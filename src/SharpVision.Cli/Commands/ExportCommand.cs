@@ -14,6 +14,7 @@ public static class ExportCommand
                        torchvision model (resnet18/resnet34/resnet50/vgg16) or an equivalent PyTorch module.
           safetensors  the state_dict as safetensors.
           MODEL is a .svmodel file or a run folder; FILE defaults to MODEL's name with the format's extension.
+          Detectors export as pt or safetensors (their state_dict); ONNX covers classifiers.
         """;
 
     public static int Run(string[] argv)
@@ -24,6 +25,10 @@ public static class ExportCommand
         string format = a.Choice("--format", "onnx", "onnx", "pt", "safetensors");
         string? outPath = a.String("--out");
         a.Finish();
+
+        string file = Runs.RunFolder.ResolveModelPath(modelArg);
+        if (File.Exists(file) && ModelFile.ReadConfig(file) is { Task: "detection" } detection)
+            return ExportDetector(file, detection, format, outPath ?? Path.ChangeExtension(file, format));
 
         var (config, model, path) = ModelLoading.Open(modelArg);
         outPath ??= Path.ChangeExtension(path, format);
@@ -38,6 +43,17 @@ public static class ExportCommand
                 break;
         }
         Console.WriteLine($"Exported {path} ({config.Architecture}, {config.Classes.Count} classes) to {outPath} as {format}");
+        return 0;
+    }
+
+    /// <summary>A detector's weights (Darknet layer names, as in the model file) as pt or safetensors; no ONNX graph for detectors yet.</summary>
+    private static int ExportDetector(string file, ModelConfig config, string format, string outPath)
+    {
+        if (format == "onnx")
+            throw new InvalidOptionException("--format", "pt or safetensors for a detector (the ONNX writer covers classifiers)", $"onnx ({file} is a {config.Architecture} detector)");
+        using var detector = Models.YoloDetector.Load(file);
+        PyTorchWeights.Save(detector.Model, outPath);
+        Console.WriteLine($"Exported {file} ({config.Architecture} detector, {config.Classes.Count} classes) to {outPath} as {format}");
         return 0;
     }
 }

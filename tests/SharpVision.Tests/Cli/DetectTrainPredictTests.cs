@@ -35,6 +35,16 @@ public sealed class DetectTrainPredictTests
         using (var png = SkiaSharp.SKBitmap.Decode(Path.Combine(run, "curves.png")))
             Assert.True(png.Width >= 2 * SharpVision.Reports.TrainingCurves.PanelWidth, $"{png.Width} px wide");
 
+        // When the detector is exported: safetensors holds its Darknet-named weights; ONNX is refused by name
+        string weightsFile = Path.Combine(dir.Path, "detector.safetensors");
+        var export = Cli.Run("export", run, "--format", "safetensors", "--out", weightsFile);
+        Assert.True(export.ExitCode == 0, export.Error);
+        string header = File.ReadAllText(weightsFile);
+        Assert.Contains("network.layers.0.weights", header[..Math.Min(header.Length, 8192)]);
+        var onnx = Cli.Run("export", run, "--format", "onnx");
+        Assert.Equal(1, onnx.ExitCode);
+        Assert.Contains("--format must be pt or safetensors for a detector", onnx.Error);
+
         // When predicting two images with the run folder (no confidence floor, so every box is written)
         var images = Directory.GetFiles(Path.Combine(dir.Path, "shapes", "JPEGImages")).Order().Take(2).ToArray();
         string outDir = Path.Combine(dir.Path, "pred");
