@@ -18,7 +18,7 @@ public static class DemoCommand
           Exports the embedded digits to DIR/digits, trains minicnn into DIR/train, prints the test accuracy.
           DIR defaults to runs/demo/expN.
 
-        sharpvision demo detect [--out DIR] [--images 600] [--epochs 30] [--model yolov3-tiny-half] [--img-size 256] [--seed N]
+        sharpvision demo detect [--out DIR] [--images 600] [--epochs 30] [--model yolov3-tiny-half] [--img-size 256] [--seed N] [--device D]
           Generates the synthetic shapes set (circles, squares, triangles; 80 % train, 20 % validation) in DIR/shapes,
           trains a small YOLOv3 into DIR/train, prints the validation mAP@0.5 of the best checkpoint and writes
           drawn predictions of 8 validation images to DIR/predict. DIR defaults to runs/demo/expN.
@@ -87,6 +87,7 @@ public static class DemoCommand
         int seed = a.Int("--seed", 0);
         string model = a.String("--model", "yolov3-tiny-half");
         int size = a.Int("--img-size", 256, min: 32);
+        string device = a.String("--device", "auto");
         bool existOk = a.Flag("--exist-ok");
         a.Finish();
 
@@ -106,6 +107,7 @@ public static class DemoCommand
             Schedule = "cosine",
             Augment = new Augmentation.BoxAugmentOptions { Jitter = .2, MinScale = .6, MaxScale = 1.4 },
             Seed = seed,
+            Device = device,
             Out = Path.Combine(dir, "train"),
             ExistOk = existOk,
         };

@@ -25,11 +25,11 @@ public static class DetectCommand
         sharpvision detect train DATA [--val VAL] [--classes classes.txt] [--anchors FILE]
                 [--model yolov3|yolov3-tiny|yolov3-tiny-half|CFG] [--pretrained FILE.weights] [--weights FILE.svmodel]
                 [--img-size 416] [--epochs N | --fine-tune E1,E2] [--batch 8] [--lr 0.001] [--schedule none|cosine]
-                [--patience N] [--jitter 0.3] [--scale MIN,MAX] [--no-flip] [--seed 0] [--workers N] [--out DIR] [--exist-ok]
+                [--patience N] [--jitter 0.3] [--scale MIN,MAX] [--no-flip] [--seed 0] [--workers N] [--device auto|cpu|cuda|cuda:N] [--out DIR] [--exist-ok]
           keras-yolo3's loss and augmentation; results.csv (loss parts, val_map50), weights/best.svmodel (by val_map50).
           Anchors: --anchors (w,h pairs) else k-means on the training boxes. --fine-tune E1,E2: E1 epochs with the
           backbone frozen, then E2 with all layers at a tenth of --lr.
-        sharpvision detect train --resume RUN [--workers N]
+        sharpvision detect train --resume RUN [--workers N] [--device D]
           continue an interrupted run from RUN/weights/last.svmodel (args.yaml, anchors.txt, optimizer state, epoch,
           learning rate, best val_map50, early-stopping counters, random state); results.csv gets the remaining epochs
 
@@ -89,7 +89,7 @@ public static class DetectCommand
         {
             // Everything comes from the run's args.yaml; only the loader threads may change.
             var saved = TrainSettingsYaml.Read<DetectionSettings>(Path.Combine(resumeRun, "args.yaml"), "sharpvision detect train");
-            var resumed = saved with { Out = resumeRun, Workers = a.IntOrNull("--workers", min: 0, max: 64) ?? saved.Workers };
+            var resumed = saved with { Out = resumeRun, Workers = a.IntOrNull("--workers", min: 0, max: 64) ?? saved.Workers, Device = a.String("--device", saved.Device) };
             a.Finish();
             PrintOutcome(DetectionRecipe.Train(resumed, Console.Out, resume: true));
             return 0;
@@ -126,6 +126,7 @@ public static class DetectCommand
             },
             Seed = a.Int("--seed", 0),
             Workers = a.IntOrNull("--workers", min: 0, max: 64),
+            Device = a.String("--device", "auto"),
             Out = a.String("--out"),
             ExistOk = a.Flag("--exist-ok"),
         };

@@ -50,6 +50,8 @@ public sealed record DetectionSettings
     public int Seed { get; init; }
     /// <summary>Loader threads (null = chosen from the cores).</summary>
     public int? Workers { get; init; }
+    /// <summary>auto, cpu, cuda or cuda:N.</summary>
+    public string Device { get; init; } = "auto";
     /// <summary>Run folder (null = runs/detect/expN).</summary>
     public string? Out { get; init; }
     /// <summary>Reuse an existing run folder.</summary>
@@ -138,6 +140,9 @@ public static class DetectionRecipe
             anchorText = File.Exists(anchorsFile) ? File.ReadAllText(anchorsFile).Trim() : "as in last.svmodel";
         }
         var config = YoloDetector.ConfigFor(model, architecture, classes);
+        // On the device before any optimizer holds its parameters; the trainer moves each batch there.
+        var device = Devices.Resolve(s.Device);
+        model.to(device);
 
         using var newRun = resumed is null ? RunFolder.Open(runDir, existOk: s.ExistOk) : null;
         var run = resumed ?? newRun!;
@@ -187,7 +192,7 @@ public static class DetectionRecipe
             if (stages.Length > 1)
                 log.WriteLine(stage.Frozen ? $"Stage 1: {stage.Epochs} epochs with the backbone ({backboneParameters.Sum(p => p.numel()):N0} parameters) frozen, lr {stage.Lr:G3}"
                                            : $"Stage 2: {stage.Epochs} epochs with every layer trainable, lr {stage.Lr:G3}");
-            var options = new TrainOptions { Epochs = end, InitialEpoch = done, LearningRate = stage.Lr, Optimizer = "adam", Task = task, StepsPerEpoch = trainLoader.BatchesPerEpoch };
+            var options = new TrainOptions { Epochs = end, InitialEpoch = done, LearningRate = stage.Lr, Optimizer = "adam", Task = task, StepsPerEpoch = trainLoader.BatchesPerEpoch, Device = device };
             using var optimizer = OptimizerFactory.Create("adam", model.parameters().Where(p => p.requires_grad), stage.Lr, 0, false, 0);
             var trainer = new Trainer(options);
             trainer.Warning += w => log.WriteLine($"warning: {w}");
