@@ -283,19 +283,10 @@ public sealed class DarknetConvolutional : DarknetLayer
     /// <inheritdoc/>
     public override Tensor forward(Tensor x)
     {
-        if (BatchNormalize && !training && !is_grad_enabled())
-        {
-            // Inference: Darknet's order (normalize_cpu, scale_bias, add_bias) in place on the convolution's output,
-            // then an in-place activation: the same rounding as below without four temporaries per layer. (Folding
-            // BN into the kernel was tried: its few-ulp differences, compounded over yolov3's 75 layers, moved a
-            // near-threshold score by 3e-3 and broke parity with Darknet.)
-            using var scope = NewDisposeScope();
-            var z = F.conv2d(x, weights, null, [Stride, Stride], [Padding, Padding], groups: Groups);       // [B, F, OH, OW]
-            var std = rolling_variance!.sqrt().add_(Scalars.Of(BatchNormEpsilon)).view(1, -1, 1, 1);
-            z.sub_(rolling_mean!.view(1, -1, 1, 1)).div_(std).mul_(scales!.view(1, -1, 1, 1)).add_(biases.view(1, -1, 1, 1));
-            return Activate(z, Activation, inPlace: true).MoveToOuterDisposeScope();
-        }
         var y = F.conv2d(x, weights, null, [Stride, Stride], [Padding, Padding], groups: Groups); // [B, Filters, OH, OW]
+        // Without autograd nothing else reads the convolution's output: normalise and activate it in place, with
+        // the same rounding and no temporaries per layer.
+        bool inPlace = !is_grad_enabled();
         if (BatchNormalize && training)
         {
             // Training: batch statistics (fused); the rolling statistics follow with PyTorch's momentum 0.1
@@ -304,16 +295,20 @@ public sealed class DarknetConvolutional : DarknetLayer
         }
         else if (BatchNormalize)
         {
-            // Evaluation with gradients on: Darknet's normalize_cpu, scale_bias, add_bias order.
+            // Inference: Darknet's normalize_cpu, scale_bias, add_bias order, so float rounding matches closely.
+            // (Folding BN into the kernel was tried: its few-ulp differences, compounded over yolov3's 75 layers,
+            // moved a near-threshold score by 3e-3 and broke parity with Darknet.)
             var mean = rolling_mean!.view(1, -1, 1, 1);
             var std = rolling_variance!.sqrt().add(Scalars.Of(BatchNormEpsilon)).view(1, -1, 1, 1);
-            y = y.sub(mean).div(std).mul(scales!.view(1, -1, 1, 1)).add(biases.view(1, -1, 1, 1));
+            var scale = scales!.view(1, -1, 1, 1);
+            var shift = biases.view(1, -1, 1, 1);
+            y = inPlace ? y.sub_(mean).div_(std).mul_(scale).add_(shift) : y.sub(mean).div(std).mul(scale).add(shift);
         }
         else
         {
-            y = y.add(biases.view(1, -1, 1, 1));
+            y = inPlace ? y.add_(biases.view(1, -1, 1, 1)) : y.add(biases.view(1, -1, 1, 1));
         }
-        return Activate(y, Activation);
+        return Activate(y, Activation, inPlace);
     }
 }
 

@@ -28,7 +28,23 @@ public static class DarknetWeights
 {
     /// <summary>Bytes of parameters the network's layers take in a <c>.weights</c> file (header excluded).</summary>
     public static long PayloadBytes(DarknetNetwork network) =>
-        network.ConvolutionalLayers.Sum(l => 4L * (l.Biases.numel() + (l.BatchNormalize ? 3 * l.Filters : 0) + l.Weights.numel()));
+        network.ConvolutionalLayers.SelectMany(FileOrder).Sum(t => 4L * t.numel());
+
+    /// <summary>
+    /// One convolution's tensors in the order Darknet stores them (<c>load_convolutional_weights</c>): biases, then
+    /// with BatchNorm its scales, rolling mean and rolling variance, then the kernel. Read, write and size all follow it.
+    /// </summary>
+    private static IEnumerable<Tensor> FileOrder(DarknetConvolutional layer)
+    {
+        yield return layer.Biases;
+        if (layer.BatchNormalize)
+        {
+            yield return layer.Scales!;
+            yield return layer.RollingMean!;
+            yield return layer.RollingVariance!;
+        }
+        yield return layer.Weights;
+    }
 
     /// <summary>
     /// Loads <paramref name="path"/> into <paramref name="network"/>. A file shorter than the network needs is a
@@ -51,17 +67,8 @@ public static class DarknetWeights
             throw new ModelFileException($"{path}: {length} bytes but {network.Config.Name}.cfg needs {need}; the weights belong to another cfg");
         using (no_grad())
         {
-            foreach (var layer in network.ConvolutionalLayers)
-            {
-                Fill(reader, layer.Biases);
-                if (layer.BatchNormalize)
-                {
-                    Fill(reader, layer.Scales!);
-                    Fill(reader, layer.RollingMean!);
-                    Fill(reader, layer.RollingVariance!);
-                }
-                Fill(reader, layer.Weights);
-            }
+            foreach (var t in network.ConvolutionalLayers.SelectMany(FileOrder))
+                Fill(reader, t);
         }
         return header;
     }
@@ -79,17 +86,8 @@ public static class DarknetWeights
             writer.Write(header.Revision);
             if (header.SeenIs64Bit) writer.Write(header.Seen);
             else writer.Write(checked((int)header.Seen));
-            foreach (var layer in network.ConvolutionalLayers)
-            {
-                Dump(writer, layer.Biases);
-                if (layer.BatchNormalize)
-                {
-                    Dump(writer, layer.Scales!);
-                    Dump(writer, layer.RollingMean!);
-                    Dump(writer, layer.RollingVariance!);
-                }
-                Dump(writer, layer.Weights);
-            }
+            foreach (var t in network.ConvolutionalLayers.SelectMany(FileOrder))
+                Dump(writer, t);
         });
     }
 
