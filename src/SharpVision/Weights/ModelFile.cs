@@ -84,6 +84,8 @@ public static class ModelFile
     public static ImageClassifier Build(ModelConfig config)
     {
         var pre = config.Preprocessing;
+        if (config.Task == "detection")
+            throw new ModelFileException($"a {config.Architecture} detector, not a classifier: use 'sharpvision detect predict' or 'sharpvision detect evaluate' (and 'export --format pt|safetensors').");
         if (config.Architecture == "custom")
         {
             if (config.Spec is null)
@@ -136,6 +138,11 @@ public static class ModelFile
             {
                 // The stored config describes a network that cannot be built (edited, or from another version).
                 throw new ModelFileException($"{path}: its config cannot be built as a {config.Architecture} ({e.Message}).", e);
+            }
+            catch (ModelFileException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
+            {
+                // The builder refused the config (unknown architecture, a detector where a classifier is wanted): name the file.
+                throw new ModelFileException($"{path}: {e.Message}", e);
             }
             try
             {

@@ -44,6 +44,10 @@ public sealed class DetectTrainPredictTests
         var onnx = Cli.Run("export", run, "--format", "onnx");
         Assert.Equal(1, onnx.ExitCode);
         Assert.Contains("--format must be pt or safetensors for a detector", onnx.Error);
+        // and the classifier commands say what it is instead of "unknown architecture"
+        var evaluate = Cli.Run("evaluate", run, dir.Path);
+        Assert.Equal(1, evaluate.ExitCode);
+        Assert.Contains("a yolov3-tiny-quarter detector, not a classifier: use 'sharpvision detect predict'", evaluate.Error);
 
         // When predicting two images with the run folder (no confidence floor, so every box is written)
         var images = Directory.GetFiles(Path.Combine(dir.Path, "shapes", "JPEGImages")).Order().Take(2).ToArray();
