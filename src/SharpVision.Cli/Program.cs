@@ -26,6 +26,7 @@ public static class Program
         ["map"] = MapCommand.Run,
         ["lr-find"] = LrFindCommand.Run,
         ["features"] = FeaturesCommand.Run,
+        ["doctor"] = DoctorCommand.Run,
     };
 
     public static int Main(string[] args)
@@ -48,6 +49,12 @@ public static class Program
         }
         try
         {
+            // libtorch made right for this CPU before anything runs; training commands say what was changed and why
+            // (others stay quiet: their stderr is one error line and their stdout may be JSON; doctor prints it too).
+            Platform.TorchRuntime.Initialize();
+            bool training = args[0] is "train" or "demo" or "lr-find" || (args[0] == "detect" && args.Length > 1 && args[1] == "train");
+            if (training && Platform.TorchRuntime.Note.Length > 0 && !args.Contains("--help"))
+                Console.WriteLine($"note: {Platform.TorchRuntime.Note}");
             return command(args[1..]);
         }
         catch (Exception e) when (e is SharpVisionException || e is IOException || e is UnauthorizedAccessException)
@@ -89,6 +96,7 @@ public static class Program
           anchors DATA [--clusters 9] [--img-size 416] [--out yolo_anchors.txt]
           augment-preview DATA --augment K=V,... [--out grid.png]
           demo [--out DIR]
+          doctor [--numerics]        versions, CPU, workarounds in force, and a 10-second self-test
 
         MODEL is a .svmodel file or a run folder (its weights/best.svmodel is used).
         Add --verbose to any command for full error traces; --help for a command's options.

@@ -283,7 +283,7 @@ public sealed class DarknetConvolutional : DarknetLayer
     /// <inheritdoc/>
     public override Tensor forward(Tensor x)
     {
-        var y = F.conv2d(x, weights, null, [Stride, Stride], [Padding, Padding], groups: Groups); // [B, Filters, OH, OW]
+        var y = Conv2d.Apply(x, weights, null, Stride, Padding, Groups); // [B, Filters, OH, OW]
         // Without autograd nothing else reads the convolution's output: normalise and activate it in place, with
         // the same rounding and no temporaries per layer.
         bool inPlace = !is_grad_enabled();

@@ -47,7 +47,7 @@ public sealed class ResNet : ImageClassifier
             ? new Lazy<Preprocessing>(ImageNetPreprocessing(imageSize, channels))
             : new Lazy<Preprocessing>(preprocessing, LazyThreadSafetyMode.PublicationOnly);
         Block = block;
-        conv1 = nn.Conv2d(channels, 64, 7, stride: 2, padding: 3, bias: false);
+        conv1 = new Conv2d(channels, 64, 7, stride: 2, padding: 3, bias: false);
         bn1 = nn.BatchNorm2d(64);
         relu = nn.ReLU();
         maxpool = nn.MaxPool2d(3, stride: 2, padding: 1);
@@ -101,7 +101,7 @@ public sealed class ResNet : ImageClassifier
         {
             long s = i == 0 ? stride : 1;
             Sequential? downsample = i == 0 && (s != 1 || inPlanes != outPlanes)
-                ? nn.Sequential(("0", nn.Conv2d(inPlanes, outPlanes, 1, stride: s, bias: false)), ("1", nn.BatchNorm2d(outPlanes)))
+                ? nn.Sequential(("0", new Conv2d(inPlanes, outPlanes, 1, stride: s, bias: false)), ("1", nn.BatchNorm2d(outPlanes)))
                 : null;
             nn.Module<Tensor, Tensor> b = block == ResNetBlockKind.Basic
                 ? new BasicBlock(inPlanes, planes, s, downsample)
@@ -186,10 +186,10 @@ public sealed class BasicBlock : nn.Module<Tensor, Tensor>
 
     public BasicBlock(long inPlanes, long planes, long stride, Sequential? downsample) : base(nameof(BasicBlock))
     {
-        conv1 = nn.Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
+        conv1 = new Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
         bn1 = nn.BatchNorm2d(planes);
         relu = nn.ReLU();
-        conv2 = nn.Conv2d(planes, planes, 3, padding: 1, bias: false);
+        conv2 = new Conv2d(planes, planes, 3, padding: 1, bias: false);
         bn2 = nn.BatchNorm2d(planes);
         this.downsample = downsample;
         RegisterComponents();
@@ -219,11 +219,11 @@ public sealed class Bottleneck : nn.Module<Tensor, Tensor>
 
     public Bottleneck(long inPlanes, long planes, long stride, Sequential? downsample) : base(nameof(Bottleneck))
     {
-        conv1 = nn.Conv2d(inPlanes, planes, 1, bias: false);
+        conv1 = new Conv2d(inPlanes, planes, 1, bias: false);
         bn1 = nn.BatchNorm2d(planes);
-        conv2 = nn.Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false);
+        conv2 = new Conv2d(planes, planes, 3, stride: stride, padding: 1, bias: false);
         bn2 = nn.BatchNorm2d(planes);
-        conv3 = nn.Conv2d(planes, planes * 4, 1, bias: false);
+        conv3 = new Conv2d(planes, planes * 4, 1, bias: false);
         bn3 = nn.BatchNorm2d(planes * 4);
         relu = nn.ReLU();
         this.downsample = downsample;

@@ -268,7 +268,7 @@ public sealed partial class SequentialModel : ImageClassifier
             {
                 // Symmetric 'same' padding fits in the conv itself (stride 1, odd kernel); other cases pad in Apply.
                 long pad = c.Padding == PaddingKind.Same && c.Strides == 1 && c.KernelSize % 2 == 1 ? c.KernelSize / 2 : 0;
-                var conv = nn.Conv2d(inShape[0], c.Filters, c.KernelSize, stride: c.Strides, padding: pad, bias: c.UseBias);
+                var conv = new Conv2d(inShape[0], c.Filters, c.KernelSize, stride: c.Strides, padding: pad, bias: c.UseBias);
                 KerasInit(conv.weight!, conv.bias);
                 return conv;
             }

@@ -25,13 +25,13 @@ public sealed class Vgg : ImageClassifier
         _architecture = architecture;
         _preprocessing = ResNet.ImageNetPreprocessing(imageSize, channels);
         var children = source.named_children().ToDictionary(c => c.name, c => c.module);
-        features = (Sequential)children["features"];
+        features = WithRoutedConvs((Sequential)children["features"]);
         avgpool = (AdaptiveAvgPool2d)children["avgpool"];
         classifier = (Sequential)children["classifier"];
         if (channels != 3)
         {
             // TorchVision's VGG is RGB only: swap the first conv for one with the right input channels.
-            var first = nn.Conv2d(channels, 64, 3, padding: 1);
+            var first = new Conv2d(channels, 64, 3, padding: 1);
             using (no_grad()) nn.init.kaiming_normal_(first.weight!, mode: nn.init.FanInOut.FanOut, nonlinearity: nn.init.NonlinearityType.ReLU);
             using (no_grad()) nn.init.zeros_(first.bias!);
             features = Replace(features, "0", first);
@@ -75,6 +75,24 @@ public sealed class Vgg : ImageClassifier
         fresh.to(old.weight!.device);
         classifier = Replace(classifier, "6", fresh);
         old.Dispose();
+    }
+
+    // TorchVision builds TorchSharp's Conv2d; ours (same shape, weights and keys) follows ConvolutionRouting like
+    // every convolution of our models.
+    private static Sequential WithRoutedConvs(Sequential seq)
+    {
+        using var _ = no_grad();
+        var children = seq.named_children().Select(c =>
+        {
+            if (c.module is not TorchSharp.Modules.Conv2d torchConv) return (c.name, (nn.Module<Tensor, Tensor>)c.module);
+            var conv = new Conv2d(torchConv.in_channels, torchConv.out_channels, torchConv.kernel_size[0], torchConv.stride[0],
+                torchConv.padding![0], torchConv.groups, torchConv.bias is not null);
+            conv.weight!.copy_(torchConv.weight!);
+            conv.bias?.copy_(torchConv.bias!);
+            torchConv.Dispose();
+            return (c.name, (nn.Module<Tensor, Tensor>)conv);
+        }).ToList();
+        return nn.Sequential(children);
     }
 
     // Sequential has no setter: rebuild it with one child swapped and re-register it under the same name.

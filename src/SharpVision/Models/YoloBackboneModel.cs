@@ -41,10 +41,10 @@ public sealed class YoloBackboneModel : YoloNet
         int c3 = resnet.StageChannels[2], c4 = resnet.StageChannels[3];
         int outs = 3 * (5 + classes);
         head32 = Sequential(Block(c4, 256, 1), Block(256, 512, 3));
-        out32 = Conv2d(512, outs, 1);
+        out32 = new Conv2d(512, outs, 1);
         lateral = Sequential(Block(256, 128, 1), Upsample(scale_factor: [2.0, 2.0], mode: UpsampleMode.Nearest));
         head16 = Sequential(Block(128 + c3, 256, 3));
-        out16 = Conv2d(256, outs, 1);
+        out16 = new Conv2d(256, outs, 1);
         var pre = resnet.Info.Preprocessing;
         // ImageNet normalisation on 0..1 input: (x - mean) / std, per channel.
         // Preprocessing computes (pixel * Scale - mean) / std; with x = pixel / 255 that is (x - m') / s'. A mean
@@ -102,5 +102,5 @@ public sealed class YoloBackboneModel : YoloNet
     }
 
     private static Sequential Block(long inC, long outC, int k) =>
-        Sequential(Conv2d(inC, outC, k, padding: k / 2, bias: false), BatchNorm2d(outC), LeakyReLU(.1));
+        Sequential(new Conv2d(inC, outC, k, padding: k / 2, bias: false), BatchNorm2d(outC), LeakyReLU(.1));
 }

@@ -2,6 +2,7 @@ using SharpVision.Imaging;
 using SharpVision.Models;
 using TorchSharp;
 using TorchSharp.Modules;
+using Conv2d = SharpVision.Models.Conv2d;
 using static TorchSharp.torch;
 
 namespace SharpVision.Tests.TestSupport;
@@ -15,7 +16,7 @@ public sealed class TinyClassifier : ImageClassifier
 
     public TinyClassifier(int numClasses, int size = 8) : base(nameof(TinyClassifier))
     {
-        conv = nn.Conv2d(3, 4, 3, padding: 1);
+        conv = new Conv2d(3, 4, 3, padding: 1);
         bn = nn.BatchNorm2d(4);
         fc = nn.Linear(4, numClasses);
         Info = new ModelInfo("tiny", numClasses, new Preprocessing { Size = size }, "conv", "fc");

@@ -64,7 +64,7 @@ internal sealed class OnnxModuleWriter(OnnxGraph graph)
         {
             case Conv2DSpec c:
             {
-                var conv = (Conv2d)layer.Module!;
+                var conv = (Convolution)layer.Module!;
                 long[] pads = c.Padding == PaddingKind.Same ? SamePads(x, c.KernelSize, c.Strides) : [0, 0, 0, 0];
                 return Activate(path, WriteConv(path, conv, x, pads), c.Activation, isLast);
             }
@@ -141,7 +141,7 @@ internal sealed class OnnxModuleWriter(OnnxGraph graph)
             case Sequential s:
                 foreach (var (name, child) in s.named_children()) x = Write(Join(path, name), child, x);
                 return x;
-            case Conv2d c:
+            case Convolution c when c.kernel_size.Length == 2:
                 return WriteConv(path, c, x, TorchPads(path, c, x));
             case BatchNorm2d or BatchNorm1d:
                 return WriteBatchNorm(path, (BatchNorm)module, x);
@@ -192,7 +192,7 @@ internal sealed class OnnxModuleWriter(OnnxGraph graph)
         return sum with { Name = graph.AddNode("Relu", Join(path, "relu_out"), [sum.Name]) };
     }
 
-    private OnnxValue WriteConv(string path, Conv2d conv, OnnxValue x, long[] pads)
+    private OnnxValue WriteConv(string path, Convolution conv, OnnxValue x, long[] pads)
     {
         RequireSpatial(path, "Conv2d", x);
         if (conv.transposed || conv.padding_mode != PaddingModes.Zeros)
@@ -210,7 +210,7 @@ internal sealed class OnnxModuleWriter(OnnxGraph graph)
     }
 
     // PyTorch's padding: explicit per side, or padding='same' (stride 1; the odd extra cell goes after).
-    private static long[] TorchPads(string path, Conv2d conv, OnnxValue x)
+    private static long[] TorchPads(string path, Convolution conv, OnnxValue x)
     {
         if (conv.padding_type == Padding.Valid) return [0, 0, 0, 0];
         if (conv.padding_type == Padding.Same)

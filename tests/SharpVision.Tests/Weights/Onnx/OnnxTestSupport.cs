@@ -35,7 +35,7 @@ internal static class OnnxTestSupport
                     bn.weight?.uniform_(0.6, 1.4);
                     bn.bias?.uniform_(-0.2, 0.2);
                     break;
-                case Conv2d c when c.bias is not null:
+                case Convolution c when c.bias is not null:
                     c.bias.uniform_(-0.1, 0.1);
                     break;
                 case Linear l when l.bias is not null:

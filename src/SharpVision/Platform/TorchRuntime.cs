@@ -1,0 +1,64 @@
+using System.Runtime.CompilerServices;
+using TorchSharp;
+
+namespace SharpVision.Platform;
+
+/// <summary>
+/// Makes libtorch right for this CPU before SharpVision runs anything on it: on a CPU whose CPUID hides its cache
+/// sizes it applies <see cref="OneDnnCacheFix"/> (and, where that cannot be applied, <see cref="ConvolutionRouting"/>'s
+/// detours). It runs when the SharpVision assembly loads, so before the first convolution; on a CPU that reports its
+/// caches it does nothing and does not even load libtorch.
+/// </summary>
+public static class TorchRuntime
+{
+    private static readonly object Gate = new();
+    private static bool _initialized;
+
+    /// <summary>What the cache fix did, or null when this CPU did not need it (or it was switched off).</summary>
+    public static CacheFixResult? CacheFix { get; private set; }
+
+    /// <summary>One line for the user when something was changed, and why (empty when nothing was).</summary>
+    public static string Note { get; private set; } = "";
+
+#pragma warning disable CA2255 // a library module initializer on purpose: the fix must precede the first oneDNN primitive
+    [ModuleInitializer]
+    internal static void OnAssemblyLoad()
+#pragma warning restore CA2255
+    {
+        try
+        {
+            Initialize();
+        }
+        catch (InvalidOptionException)
+        {
+            // A bad SHARPVISION_ONEDNN_WORKAROUNDS value: the next explicit Initialize (the CLI's, the first convolution's) reports it.
+        }
+    }
+
+    /// <summary>
+    /// Decides and applies, once per process (later calls return at once). Reads
+    /// <see cref="ConvolutionRouting.EnvironmentVariable"/>: auto (default), routing (skip the cache fix, use the
+    /// detours), off (neither: reproduces the faults).
+    /// </summary>
+    /// <exception cref="InvalidOptionException">That variable holds another value.</exception>
+    public static void Initialize()
+    {
+        lock (Gate)
+        {
+            if (_initialized) return;
+            var cpu = CpuInfo.Current;
+            string setting = ConvolutionRouting.ParseSetting(Environment.GetEnvironmentVariable(ConvolutionRouting.EnvironmentVariable));
+            if (setting == "auto" && cpu.IsX86 && cpu.CacheLeavesHidden)
+            {
+                torch.InitializeDeviceType(DeviceType.CPU);   // loads libtorch_cpu.so; creates no oneDNN primitive
+                CacheFix = OneDnnCacheFix.TryApply();
+            }
+            var routing = ConvolutionRouting.Decide(cpu, setting, CacheFix?.Applied == true);
+            ConvolutionRouting.Current = routing;
+            Note = CacheFix is { Applied: true }
+                ? $"this CPU hides its cache sizes from CPUID ({cpu.CacheSource}): {CacheFix.Detail}"
+                : routing.Reason;
+            _initialized = true;
+        }
+    }
+}

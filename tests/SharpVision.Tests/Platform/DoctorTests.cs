@@ -1,0 +1,57 @@
+using SharpVision.Diagnostics;
+using SharpVision.Tests.TestSupport;
+
+namespace SharpVision.Tests.Platform;
+
+public class DoctorTests
+{
+    [Fact]
+    public void Self_test_trains_resnet50_and_yolo_with_finite_losses_and_round_trips_onnx()
+    {
+        // When the self-test runs (a resnet50 step, a YOLO step, conv numerics, ONNX); Then every check passes.
+        var checks = Doctor.SelfTest().ToList();
+
+        Assert.Equal(4, checks.Count);
+        Assert.All(checks, c => Assert.True(c.Passed, $"{c.Name}: {c.Detail}"));
+        Assert.Contains(checks, c => c.Name.StartsWith("resnet50", StringComparison.Ordinal) && c.Detail.Contains("loss"));
+    }
+
+    [Fact]
+    public void Environment_names_versions_cpu_and_workarounds()
+    {
+        var lines = Doctor.Environment().ToDictionary(l => l.Name, l => l.Value);
+
+        Assert.Equal("2.10.0 (cpu)", lines["libtorch"]);
+        Assert.StartsWith("3.7.1", lines["oneDNN"]);
+        Assert.StartsWith("0.107", lines["TorchSharp"]);
+        foreach (var key in new[] { "CPU", "ISA", "caches", "threads", "CUDA", "plot font", "oneDNN caches", "conv detours", "ONNX Runtime" })
+            Assert.False(string.IsNullOrWhiteSpace(lines[key]), key);
+    }
+}
+
+[Collection("Console")]
+public class DoctorCommandTests
+{
+    [Fact]
+    public void Doctor_command_prints_the_machine_and_passes_its_self_test()
+    {
+        var (code, stdout, stderr) = CliProcess.Run("doctor");
+
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Contains("oneDNN:", stdout);
+        Assert.Contains("caches:", stdout);
+        Assert.Contains("ok   resnet50 training step", stdout);
+        Assert.Contains("doctor: all checks passed", stdout);
+    }
+
+    [Fact]
+    public void Doctor_refuses_an_unknown_model_by_name()
+    {
+        var (code, _, stderr) = CliProcess.Run("doctor", "--numerics", "--models", "resnet99");
+
+        Assert.Equal(1, code);
+        Assert.Contains("--models must be a comma-separated list of", stderr);
+        Assert.Contains("Received: --models=resnet99", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+}
