@@ -19,7 +19,9 @@ namespace SharpVision.Weights.Pretrained;
 /// constant colour offset; the rest of the mean image is a smooth vignette of ImageNet's 224 px centre crops
 /// (spatial sd 3.3-5.9 of 255, darker centre, brighter corners) that belongs to no position of a 320 px or
 /// letterboxed frame. A per-channel offset is the same at every position and every size, needs no resized
-/// table, and is what the yolov3-resnet18 detector subtracts at every size.
+/// table, and is what the yolov3-resnet18 detector subtracts at every size. Measured on the three test photos:
+/// 320 px features are as close or closer to the exact 224 px features with the per-channel mean (cosine 0.904-0.952)
+/// as with the mean image resized bilinearly to 320 (0.902-0.952); the two choices agree to cosine 0.9992-0.9996.
 /// </para>
 /// </summary>
 public static class MlNetResNet18
