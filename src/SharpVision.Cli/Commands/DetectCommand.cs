@@ -5,6 +5,7 @@ using SharpVision.Data.Detection;
 using SharpVision.Models;
 using SharpVision.Runs;
 using SharpVision.Weights;
+using SharpVision.Weights.Pretrained;
 
 namespace SharpVision.Cli.Commands;
 
@@ -23,12 +24,13 @@ public static class DetectCommand
           no labels at all. The class list is --classes, else a classes.txt beside DATA.
 
         sharpvision detect train DATA [--val VAL] [--classes classes.txt] [--anchors FILE]
-                [--model yolov3|yolov3-tiny|yolov3-tiny-half|CFG] [--pretrained FILE.weights] [--weights FILE.svmodel]
+                [--model yolov3|yolov3-tiny|yolov3-tiny-half|yolov3-<resnet>|CFG] [--pretrained imagenet|FILE.weights] [--weights FILE.svmodel]
                 [--img-size 416] [--epochs N | --fine-tune E1,E2] [--batch 8] [--lr 0.001] [--schedule none|cosine]
                 [--patience N] [--jitter 0.3] [--scale MIN,MAX] [--no-flip] [--seed 0] [--workers N] [--device auto|cpu|cuda|cuda:N] [--out DIR] [--exist-ok]
           keras-yolo3's loss and augmentation; results.csv (loss parts, val_map50), weights/best.svmodel (by val_map50).
           Anchors: --anchors (w,h pairs) else k-means on the training boxes. --fine-tune E1,E2: E1 epochs with the
-          backbone frozen, then E2 with all layers at a tenth of --lr.
+          backbone frozen, then E2 with all layers at a tenth of --lr. --pretrained imagenet (yolov3-resnet18): the
+          ImageNet ResNet-18 shipped with SharpVision, at any --img-size (its mean image becomes a per-channel mean).
         sharpvision detect train --resume RUN [--workers N] [--device D]
           continue an interrupted run from RUN/weights/last.svmodel (args.yaml, anchors.txt, optimizer state, epoch,
           learning rate, best val_map50, early-stopping counters, random state); results.csv gets the remaining epochs
@@ -108,7 +110,7 @@ public static class DetectCommand
             Classes = a.ExistingPath("--classes"),
             Anchors = a.ExistingPath("--anchors"),
             Model = a.String("--model", "yolov3-tiny"),
-            Pretrained = a.ExistingPath("--pretrained"),
+            Pretrained = PretrainedSource(a),
             Weights = a.ExistingPath("--weights"),
             ImgSize = a.Int("--img-size", 416, min: 32),
             Epochs = a.Int("--epochs", 50, min: 1),
@@ -230,5 +232,14 @@ public static class DetectCommand
             else throw new InvalidOptionException("PATH", "existing image files or folders", p);
         }
         return result;
+    }
+
+    /// <summary>--pretrained: a built-in source (imagenet) by name, else a file that must exist.</summary>
+    private static string? PretrainedSource(Arguments a)
+    {
+        string? source = a.String("--pretrained");
+        if (source is not null && !PretrainedWeights.Sources.Contains(source) && !File.Exists(source))
+            throw new InvalidOptionException("--pretrained", $"{string.Join(", ", PretrainedWeights.Sources)} or an existing Darknet .weights file", $"{source} (not found)");
+        return source;
     }
 }

@@ -147,16 +147,12 @@ public static class PredictCommand
         TorchSharp.torch.set_num_threads(plan.TorchThreads);
         var (config, model, path) = ModelLoading.Open(modelArg);
         return new LoadedModel(path, config.Classes, files =>
-        {
-            // Labels are unknown: every sample gets class 0, which only affects the (unused) losses.
-            var data = new ClassificationDataset(files.Select(f => new ImageSample(f, 0)).ToList(), config.Classes);
-            return ClassifierInference.Run(model, config.Preprocessing, data, batch, device, plan.Workers);
-        });
+            ClassifierInference.Run(model, config.Preprocessing, Unlabelled(files, config.Classes), batch, device, plan.Workers));
     }
 
     /// <summary>
-    /// An exported .onnx model runs in ONNX Runtime: decoding and preprocessing are SharpVision's, the network is
-    /// ORT's, and libtorch is never loaded.
+    /// An exported .onnx model runs in ONNX Runtime: decoding and preprocessing are SharpVision's (the same pipeline
+    /// as the TorchSharp branch above), the network is ORT's, and libtorch is never loaded.
     /// </summary>
     private static LoadedModel LoadOnnx(string path, int batch)
     {
@@ -164,30 +160,12 @@ public static class PredictCommand
             throw new ModelFileException($"MODEL {path} does not exist.");
         var onnx = new OnnxClassifier(path);
         return new LoadedModel(path, onnx.Classes, files =>
-        {
-            var samples = new List<ImageSample>();
-            var probabilities = new List<float[]>();
-            var skipped = new List<ImageDecodeException>();
-            foreach (var chunk in files.Chunk(batch))
-            {
-                var images = new List<RgbImage>();
-                foreach (var file in chunk)
-                {
-                    try
-                    {
-                        images.Add(ImageDecoder.Decode(file));
-                        samples.Add(new ImageSample(file, 0));
-                    }
-                    catch (ImageDecodeException e)
-                    {
-                        skipped.Add(e);
-                    }
-                }
-                if (images.Count > 0) probabilities.AddRange(onnx.Predict(images));
-            }
-            return new InferenceResult(samples, probabilities.ToArray(), new double[samples.Count], skipped);
-        });
+            ClassifierInference.Run(onnx, Unlabelled(files, onnx.Classes), batch));
     }
+
+    /// <summary>Labels are unknown: every sample gets class 0, which only affects the (unused) losses.</summary>
+    private static ClassificationDataset Unlabelled(IReadOnlyList<string> files, IReadOnlyList<string> classes) =>
+        new(files.Select(f => new ImageSample(f, 0)).ToList(), classes);
 
     private static PredictionTable Head(PredictionTable t, int n) =>
         new(t.Paths.Take(n).ToList(), t.Probabilities.Take(n).ToArray(), t.Classes);

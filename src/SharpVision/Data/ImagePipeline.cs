@@ -6,23 +6,37 @@ namespace SharpVision.Data;
 /// <summary>
 /// The per-sample work the loader runs on its worker threads: decode (EXIF-oriented, pixel-limited), resize to
 /// the network's input size, then the random augmentation drawn from the sample's own <see cref="Random"/>.
-/// Keras does the same (load_img with target_size, then random_transform).
+/// Keras does the same (load_img with target_size, then random_transform). Every engine that feeds a classifier
+/// from files (TorchSharp through the loader, ONNX Runtime in <see cref="Evaluation.ClassifierInference"/>) gets
+/// its pixels from <see cref="Input"/>, so the same file gives the same input tensor whichever runs the network.
 /// </summary>
 public static class ImagePipeline
 {
     public static Func<string, Random, RgbImage> Create(Preprocessing preprocessing, Augmenter? augmenter = null, DecodeOptions? decode = null)
     {
+        var input = Input(preprocessing, decode);
+        bool augment = augmenter is not null && !augmenter.Options.IsIdentity;
+        return (path, rng) =>
+        {
+            var image = input(path);
+            return augment ? augmenter!.Apply(image, rng) : image;
+        };
+    }
+
+    /// <summary>
+    /// The deterministic part: reads the file at a path and returns it as the network's Size x Size input image
+    /// (before <see cref="Preprocessing.Fill"/>). Throws <see cref="ImageDecodeException"/> for an unusable file.
+    /// </summary>
+    public static Func<string, RgbImage> Input(Preprocessing preprocessing, DecodeOptions? decode = null)
+    {
         int size = preprocessing.Size;
         // Decoding may shrink a JPEG by its DCT scale first, never below the target size.
         var options = (decode ?? DecodeOptions.Default) with { TargetSize = (size, size) };
         var interpolation = preprocessing.Interpolation;
-        bool augment = augmenter is not null && !augmenter.Options.IsIdentity;
-        return (path, rng) =>
+        return path =>
         {
             var image = ImageDecoder.Decode(path, options);
-            if (image.Width != size || image.Height != size)
-                image = Resizer.Resize(image, size, size, interpolation);
-            return augment ? augmenter!.Apply(image, rng) : image;
+            return image.Width == size && image.Height == size ? image : Resizer.Resize(image, size, size, interpolation);
         };
     }
 }

@@ -1,6 +1,7 @@
 using SharpVision.Data;
 using SharpVision.Imaging;
 using SharpVision.Models;
+using SharpVision.Weights.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -28,9 +29,15 @@ public sealed record InferenceResult(
     }
 }
 
-/// <summary>Runs a classifier over images (evaluate, predict): eval mode, no gradients, one dispose scope per batch.</summary>
+/// <summary>
+/// Runs a classifier over images (evaluate, predict): a SharpVision model in TorchSharp, or an exported one in ONNX
+/// Runtime. Both read their files through <see cref="ImagePipeline.Input"/> and fill their input with
+/// <see cref="Preprocessing.Fill"/>: one preprocessing path, so the two engines agree on every file (a JPEG is
+/// decoded at the same DCT scale by both).
+/// </summary>
 public static class ClassifierInference
 {
+    /// <summary>TorchSharp: eval mode, no gradients, one dispose scope per batch, decoding on the loader's workers.</summary>
     public static InferenceResult Run(ImageClassifier model, Preprocessing preprocessing, ClassificationDataset data,
         int batchSize, Device device, int workers, DecodeOptions? decode = null)
     {
@@ -69,5 +76,37 @@ public static class ClassifierInference
         var skippedPaths = skipped.Select(e => e.Path).ToHashSet();
         var read = data.Samples.Where(s => !skippedPaths.Contains(s.Path)).ToList();
         return new InferenceResult(read, probabilities.ToArray(), losses.ToArray(), skipped);
+    }
+
+    /// <summary>
+    /// ONNX Runtime (libtorch is never loaded): files are decoded one after another on the calling thread, through
+    /// the same pipeline as the loader, and run <paramref name="batchSize"/> at a time. Losses as in the TorchSharp run.
+    /// </summary>
+    public static InferenceResult Run(OnnxClassifier model, ClassificationDataset data, int batchSize, DecodeOptions? decode = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var input = ImagePipeline.Input(model.Preprocessing, decode);
+        var read = new List<ImageSample>(data.Count);
+        var probabilities = new List<float[]>(data.Count);
+        var skipped = new List<ImageDecodeException>();
+        foreach (var chunk in data.Samples.Chunk(batchSize))
+        {
+            var images = new List<RgbImage>(chunk.Length);
+            foreach (var sample in chunk)
+            {
+                try
+                {
+                    images.Add(input(sample.Path));
+                    read.Add(sample);
+                }
+                catch (ImageDecodeException e)
+                {
+                    skipped.Add(e);
+                }
+            }
+            if (images.Count > 0) probabilities.AddRange(model.Predict(images));
+        }
+        var losses = read.Select((s, i) => -Math.Log(Math.Max(probabilities[i][s.Label], 1e-7f))).ToArray();
+        return new InferenceResult(read, probabilities.ToArray(), losses, skipped);
     }
 }

@@ -34,6 +34,22 @@ public sealed record Preprocessing
     };
 
     /// <summary>
+    /// The value subtracted from each channel after scaling, in the network's channel order: <see cref="Mean"/>, or,
+    /// with a mean image, each channel's average over the image (what a network fed at another size subtracts).
+    /// </summary>
+    public float[] ChannelMean()
+    {
+        if (MeanImage is not { } image) return [.. Mean];
+        int plane = image.Length / Channels;
+        return Enumerable.Range(0, Channels).Select(c =>
+        {
+            double sum = 0;
+            foreach (float v in image.AsSpan(c * plane, plane)) sum += v;
+            return (float)(sum / plane);
+        }).ToArray();
+    }
+
+    /// <summary>
     /// Writes an image that is already Size x Size into <paramref name="destination"/> as planar
     /// [C, Size, Size] floats, applying channel order, scale and normalisation.
     /// </summary>

@@ -77,7 +77,8 @@ public sealed class ResNet : ImageClassifier
 
     /// <summary>
     /// ML.NET's ImageNet ResNet-18 (a CNTK export): basic blocks [2, 2, 2, 3] (one more in the last stage than
-    /// torchvision's), 224x224 input. <paramref name="preprocessing"/> gives its BGR 0..255 minus mean image convention.
+    /// torchvision's). <paramref name="preprocessing"/> gives its BGR 0..255 minus mean convention and the input side
+    /// (224 for the package's mean image).
     /// 16,410,152 parameters with 1000 classes.
     /// </summary>
     public static ResNet ResNet18MlNet(int numClasses, Func<Preprocessing> preprocessing) =>

@@ -48,12 +48,10 @@ public sealed class YoloBackboneModel : YoloNet
         var pre = resnet.Info.Preprocessing;
         // ImageNet normalisation on 0..1 input: (x - mean) / std, per channel.
         // Preprocessing computes (pixel * Scale - mean) / std; with x = pixel / 255 that is (x - m') / s'. A mean
-        // image (ML.NET's ResNet18, 224x224) becomes its per-channel average, as the detector's input size differs.
+        // image (ML.NET's ResNet18 at 224) becomes its per-channel average, as resnet18-mlnet itself does at any
+        // other size: letterboxed frames of 320-608 px have no fixed position for a 224 px vignette.
         _bgr = pre.ChannelOrder == "BGR";
-        float[] mean = pre.MeanImage is { } mi
-            ? Enumerable.Range(0, 3).Select(c => (float)mi.Skip(c * mi.Length / 3).Take(mi.Length / 3).Average()).ToArray()
-            : pre.Mean;
-        _mean = tensor(mean.Select(m => m / (255f * pre.Scale)).ToArray()).view(1, 3, 1, 1);
+        _mean = tensor(pre.ChannelMean().Select(m => m / (255f * pre.Scale)).ToArray()).view(1, 3, 1, 1);
         _std = tensor(pre.Std.Select(v => v / (255f * pre.Scale)).ToArray()).view(1, 3, 1, 1);
         int g32 = size / 32, g16 = size / 16;
         SetHeads([new YoloHeadInfo(g32, g32, [3, 4, 5], anchors.Skip(3).ToList(), 0),

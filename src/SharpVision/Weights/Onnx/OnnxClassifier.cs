@@ -5,10 +5,11 @@ namespace SharpVision.Weights.Onnx;
 
 /// <summary>
 /// Runs a SharpVision ONNX export in ONNX Runtime: no libtorch anywhere on this path (no TorchSharp call), so
-/// <c>sharpvision predict FILE.onnx</c> works where libtorch is absent. Images go through the same pipeline
-/// as the TorchSharp predictor: resize to the recorded size with the recorded interpolation, then
-/// <see cref="Preprocessing.Fill"/>. Each call allocates its own input buffer and ONNX Runtime sessions
-/// accept concurrent runs, so one instance may serve several threads.
+/// <c>sharpvision predict FILE.onnx</c> works where libtorch is absent. In-memory images are resized to the
+/// recorded size with the recorded interpolation, then <see cref="Preprocessing.Fill"/>; files are read through
+/// <c>ClassifierInference.Run</c>, which decodes them with the TorchSharp path's pipeline (a JPEG decoded at full
+/// size and resized is not the same input as one decoded at a DCT scale). Each call allocates its own input buffer
+/// and ONNX Runtime sessions accept concurrent runs, so one instance may serve several threads.
 /// </summary>
 public sealed class OnnxClassifier : IDisposable
 {

@@ -212,7 +212,7 @@ public class MlNetResNet18Tests(MlNetFixture fixture, ITestOutputHelper output) 
     }
 
     [Fact]
-    public void Registered_network_has_resnet18_plus_one_basic_block_of_parameters_and_only_takes_224()
+    public void Registered_network_has_resnet18_plus_one_basic_block_of_parameters_and_takes_any_side()
     {
         // Given the registered name with 1000 classes
         using var model = ModelRegistry.Create(MlNetResNet18.Architecture, new ModelOptions(1000, 0));
@@ -222,9 +222,15 @@ public class MlNetResNet18Tests(MlNetFixture fixture, ITestOutputHelper output) 
         Assert.Equal(11_689_512L + 2 * 512 * 512 * 9 + 2 * 2 * 512, count);
         Assert.Equal(512, model.NumFeatures);
 
-        // And another input side is refused in the CLI's words
-        var e = Assert.Throws<InvalidOptionException>(() => ModelRegistry.Create(MlNetResNet18.Architecture, new ModelOptions(2, 160)));
-        Assert.Equal("--img-size must be 224 for resnet18-mlnet (its mean image is 224x224). Received: --img-size=160", e.Message);
+        // And at 224 it subtracts the package's mean image; at another side, the mean image's per-channel average
+        var exact = model.Info.Preprocessing;
+        Assert.Equal((224, 3 * 224 * 224), (exact.Size, exact.MeanImage!.Length));
+        using var at160 = ModelRegistry.Create(MlNetResNet18.Architecture, new ModelOptions(2, 160));
+        var pre = at160.Info.Preprocessing;
+        Assert.Equal((160, "BGR", 1f), (pre.Size, pre.ChannelOrder, pre.Scale));
+        Assert.Null(pre.MeanImage);
+        Assert.Equal(exact.ChannelMean(), pre.Mean);
+        Assert.Equal([103.06f, 115.90f, 123.15f], pre.Mean.Select(m => MathF.Round(m, 2)));
     }
 
     [Fact]
