@@ -6,12 +6,12 @@ namespace SharpVision;
 /// <summary>
 /// Long-lived TorchSharp <see cref="Scalar"/>s for the tensor-with-number operations of per-step code.
 /// <para>
-/// Why: in TorchSharp 0.107 an implicit conversion (<c>x / 2f</c>, <c>x.clamp_min(1e-9)</c>) creates a Scalar that
-/// nothing keeps alive during the native call; when a collection runs at that moment (loader threads allocate
-/// large image buffers, so collections are frequent during training) its finalizer frees the native scalar while
-/// libtorch is reading it, and the step fails with c10's "Expected false to be true" from <c>Scalar::toDouble</c>
-/// (seen in a detection run under load). A cached Scalar is never finalised. The cache holds one entry per distinct
-/// value; per-step code uses a handful (constants, batch sizes).
+/// Why: an implicit conversion (<c>x / 2f</c>, <c>x.clamp_min(1e-9)</c>) allocates a Scalar, a native c10::Scalar
+/// behind it and a finalizer to free that, on every call; loss and decode code runs such operations many times
+/// per step, and a cached Scalar costs nothing after its first use. It is no longer needed for safety: the build
+/// rewrites TorchSharp so a temporary Scalar outlives the native call that reads it (see
+/// <see cref="TorchSharpPatch"/>). The cache holds one entry per distinct value; per-step code uses a handful
+/// (constants, batch sizes).
 /// </para>
 /// </summary>
 public static class Scalars

@@ -54,7 +54,6 @@ public static class ClassifierInference
         {
             foreach (var batch in loader.Epoch(0))
             {
-                using var noCollection = NoCollectionScope.Enter(); // TorchSharp's temporary Scalars must outlive its native calls
                 using var scope = NewDisposeScope();
                 using (batch)
                 {

@@ -303,7 +303,6 @@ public sealed class DarknetDetector : IDisposable
     /// <summary>The candidates of one image before NMS (Darknet's <c>get_network_boxes</c>), in image pixels.</summary>
     public List<YoloCandidate> Candidates(RgbImage image, float threshold)
     {
-        using var noCollection = NoCollectionScope.Enter(); // TorchSharp's temporary Scalars must outlive its native calls
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var input = tensor(DarknetImage.Letterbox(image, Network.Width, Network.Height), [1, 3, Network.Height, Network.Width]);

@@ -63,7 +63,6 @@ public sealed class YoloDetector : IDisposable
     /// <summary>Detections of several images in input space, one forward for the lot.</summary>
     public List<IReadOnlyList<DetectedObject>> Detect(IReadOnlyList<RgbImage> images, float confidence = .25f, float iou = .45f)
     {
-        using var noCollection = NoCollectionScope.Enter(); // TorchSharp's temporary Scalars must outlive its native calls
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         int s = Model.InputSize;

@@ -261,7 +261,6 @@ public abstract class YoloNet(string name) : nn.Module<Tensor, Tensor>(name)
     {
         var (grid, anchors, stride) = GridTensors(raw.device);
         var xy = (F.sigmoid(raw[.., .., 0..2]) + grid) * stride;                                  // [B, N, 2]
-        // Scalars.Of: a temporary Scalar can be finalised while libtorch still reads it (see Scalars).
         var wh = raw[.., .., 2..4].clamp_max(Scalars.Of(10)).exp() * anchors;                        // [B, N, 2]
         return (cat([xy, wh], 2), F.sigmoid(raw[.., .., 4]), F.sigmoid(raw[.., .., 5..]));
     }

@@ -103,7 +103,6 @@ public sealed class FeatureCache : IDisposable
                         if (indices.Length != batch.Size)
                             throw new InvalidOperationException("feature cache: a loader batch does not match its plan");
                         if (batch.Size == 0) continue;
-                        using var noCollection = NoCollectionScope.Enter(); // TorchSharp's temporary Scalars must outlive its native calls
                         using var scope = NewDisposeScope();
                         var x = model.ForwardFeatures(batch.Images.to(device)).to(float32).cpu().contiguous(); // [B, F]
                         var values = x.data<float>().ToArray();

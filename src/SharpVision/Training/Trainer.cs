@@ -86,6 +86,8 @@ public sealed class Trainer(TrainOptions options)
         if (Options.InitialEpoch < 0 || Options.InitialEpoch >= Options.Epochs)
             throw new InvalidOptionException("--initial-epoch", $"an integer in [0, {Options.Epochs - 1}]", Options.InitialEpoch.ToString());
 
+        // Without the build-time TorchSharp rewrite a long loop is where a freed Scalar shows up: say so once.
+        TorchSharpPatch.WarnOnceIfKeepAliveMissing(RaiseWarning);
         var device = Options.Device ?? CPU;
         model.to(device);
         bool ownsOptimizer = optimizer is null;
@@ -175,7 +177,7 @@ public sealed class Trainer(TrainOptions options)
         Models.Freezing.KeepFrozenBatchNormInEval(model);
         var sums = task.CreateMetrics(validation: false);
         skipped = 0;
-        int step = 0, stepFailures = 0;
+        int step = 0;
         foreach (var batch in batches)
         {
             using (batch)
@@ -186,23 +188,16 @@ public sealed class Trainer(TrainOptions options)
                 foreach (var cb in callbacks)
                     cb.OnBatchBegin(step);
 
-                // No collection inside the step: TorchSharp's temporary Scalars must outlive its native calls (see NoCollectionScope).
-                using (NoCollectionScope.Enter())
                 using (var scope = NewDisposeScope())
                 {
                     var x = batch.Images.to(device);                                // [B, C, H, W]
                     var y = batch.Labels.to(device);                                // [B]
-                    var (output, loss) = ScalarRace.Retry(() =>
-                    {
-                        optimizer.zero_grad();
-                        var o = model.call(x);                                      // [B, K] for classification
-                        var l = task.ComputeLoss(o, y, training: true);
-                        l.Total.backward();
-                        return (o, l);
-                    }, $"epoch {epoch + 1}, step {step + 1}", RaiseWarning);
-                    // Not retried: a failure inside step() may have updated some parameters already.
-                    if (ScalarRace.TryOnce(() => optimizer.step(), $"epoch {epoch + 1}, step {step + 1}: the update was skipped or partly applied", RaiseWarning, ref stepFailures))
-                        sums.Add(loss, output, y);
+                    optimizer.zero_grad();
+                    var output = model.call(x);                                     // [B, K] for classification
+                    var loss = task.ComputeLoss(output, y, training: true);
+                    loss.Total.backward();
+                    optimizer.step();
+                    sums.Add(loss, output, y);
                 }
 
                 var batchLogs = sums.ToLogs();
@@ -253,16 +248,11 @@ public sealed class Trainer(TrainOptions options)
                     skipped += batch.Skipped.Count;
                     if (batch.Size == 0)
                         continue;
-                    using var noCollection = NoCollectionScope.Enter();
                     using var scope = NewDisposeScope();
                     var x = batch.Images.to(device);                                // [B, C, H, W]
                     var y = batch.Labels.to(device);                                // [B]
-                    var (output, loss) = ScalarRace.Retry(() =>
-                    {
-                        var o = model.call(x);                                      // [B, K] for classification
-                        return (o, task.ComputeLoss(o, y, training: false));
-                    }, "evaluation", _ => { }); // no side effects: a rerun is silent
-                    sums.Add(loss, output, y);
+                    var output = model.call(x);                                     // [B, K] for classification
+                    sums.Add(task.ComputeLoss(output, y, training: false), output, y);
                 }
             }
         }

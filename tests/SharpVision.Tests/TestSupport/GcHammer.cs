@@ -1,8 +1,9 @@
 namespace SharpVision.Tests.TestSupport;
 
 /// <summary>
-/// Runs a body many times while another thread forces collections and finalizers without pause: the conditions
-/// under which a temporary TorchSharp Scalar is freed while libtorch still reads it (see SharpVision.Scalars).
+/// Runs a body many times while another thread allocates and forces collections and finalizers without pause: the
+/// conditions under which a temporary TorchSharp Scalar is freed while libtorch still reads it, unless TorchSharp
+/// is the rewritten copy (see SharpVision.TorchSharpPatch).
 /// </summary>
 public static class GcHammer
 {
@@ -12,7 +13,13 @@ public static class GcHammer
         bool stop = false;
         var collector = new Thread(() =>
         {
-            while (!Volatile.Read(ref stop)) { GC.Collect(); GC.WaitForPendingFinalizers(); }
+            while (!Volatile.Read(ref stop))
+            {
+                // Garbage of its own too, so each collection has work and finalizers to run beside the Scalars'.
+                for (int k = 0; k < 16; k++) GC.KeepAlive(new byte[4096]);
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
         }) { IsBackground = true };
         collector.Start();
         var failures = new List<string>();

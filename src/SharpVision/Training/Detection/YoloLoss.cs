@@ -119,7 +119,6 @@ public static class YoloLoss
         var objLoss = (obj * objBce + obj.neg().add(Scalars.Of(1)) * objBce * ignore).sum();
         var clsLoss = (F.binary_cross_entropy_with_logits(raw[.., .., 5..], tt[.., .., 6..], reduction: nn.Reduction.None).sum(2) * obj).sum();
 
-        // Numbers meet tensors through Scalars.Of: a temporary Scalar can be finalised mid-call (see Scalars).
         var batch = Scalars.Of(b);
         var parts = new[] { xyLoss.div(batch), whLoss.div(batch), objLoss.div(batch), clsLoss.div(batch) };
         var total = parts[0] + parts[1] + parts[2] + parts[3];
