@@ -55,6 +55,9 @@ public static class Doctor
             ("threads", $"{torch.get_num_threads()} libtorch threads on {System.Environment.ProcessorCount} logical processors"),
             ("CUDA", torch.cuda.is_available() ? $"available, {torch.cuda.device_count()} device(s)" : "not available (CPU libtorch)"),
             ("plot font", ReportFonts.Family + " (" + ReportFonts.Source + ")" + (ReportFonts.Warning is { } w ? "; " + w : "")),
+            ("TorchSharp Scalars", TorchSharpPatch.IsKeepAliveApplied
+                ? "kept alive through native calls (build-time rewrite of TorchSharp.dll)"
+                : $"NOT rewritten ({TorchSharpPatch.TorchSharpLocation}): temporary Scalars can be freed mid-call; build with SharpVision's targets"),
             ("oneDNN caches", TorchRuntime.CacheFix is { } fix ? (fix.Applied ? "fixed: " : "NOT fixed: ") + fix.Detail : "as detected (nothing to fix)"),
             ("conv detours", routing.Active
                 ? $"{(routing.SubsampleStrided1x1 ? "strided 1x1 as subsample + stride 1; " : "")}{(routing.PadNarrowOutputs ? $"narrow kxk outputs padded to {ConvolutionRouting.ChannelBlock}" : "")}"
