@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using SharpVision.Diagnostics;
 using SharpVision.Tests.TestSupport;
 
@@ -43,6 +44,25 @@ public class DoctorCommandTests
         Assert.Contains("caches:", stdout);
         Assert.Contains("ok   resnet50 training step", stdout);
         Assert.Contains("doctor: all checks passed", stdout);
+    }
+
+    [Fact]
+    public void Forced_detours_instead_of_the_cache_fix_also_pass_the_self_test()
+    {
+        // The fallback for libtorch builds the cache fix does not know: strided 1x1 as subsample + stride 1, narrow
+        // outputs padded. Forced here, it must keep resnet50, YOLO and the narrow shapes right on this CPU too.
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SharpVision.Cli.dll"));
+        info.ArgumentList.Add("doctor");
+        info.Environment["SHARPVISION_ONEDNN_WORKAROUNDS"] = "routing";
+        using var p = Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(3)), "doctor did not finish in 3 minutes");
+
+        Assert.True(p.ExitCode == 0, stdout.Result + stderr.Result);
+        Assert.Contains("conv detours:     strided 1x1 as subsample + stride 1; narrow kxk outputs padded to 16", stdout.Result);
+        Assert.Contains("doctor: all checks passed", stdout.Result);
     }
 
     [Fact]
