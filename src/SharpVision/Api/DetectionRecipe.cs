@@ -235,9 +235,9 @@ internal static class DetectionRecipe
             if (model.Classes != classes) throw new ModelDefinitionException($"{s.Model}: its [yolo] layers have classes={model.Classes} but the data has {classes} classes");
             architecture = Path.GetFileNameWithoutExtension(s.Model);
         }
-        else if (YoloCfg.IsBuiltIn(s.Model))
+        else if (DetectorRegistry.Contains(s.Model))
         {
-            model = new YoloModel(YoloCfg.Build(s.Model, classes, s.ImgSize, anchors), s.Model);
+            model = DetectorRegistry.Create(s.Model, new DetectorOptions(classes, s.ImgSize, anchors));
             architecture = s.Model;
         }
         else if (s.Model.StartsWith(YoloBackboneModel.Prefix, StringComparison.Ordinal) && ModelRegistry.Contains(s.Model[YoloBackboneModel.Prefix.Length..]))
@@ -259,7 +259,7 @@ internal static class DetectionRecipe
             architecture = YoloBackboneModel.Prefix + backbone;
         }
         else
-            throw new InvalidOptionException(DetectorTrainOptions.Name(nameof(DetectorTrainOptions.Model)), $"one of {string.Join(", ", YoloCfg.Names)}, yolov3-<backbone> (a registered ResNet: {string.Join(", ", ModelRegistry.Names.Where(n => n.StartsWith("resnet", StringComparison.Ordinal)))}) or a .cfg file", s.Model);
+            throw new InvalidOptionException(DetectorTrainOptions.Name(nameof(DetectorTrainOptions.Model)), $"one of {string.Join(", ", DetectorRegistry.Names)}, yolov3-<backbone> (a registered ResNet: {string.Join(", ", ModelRegistry.Names.Where(n => n.StartsWith("resnet", StringComparison.Ordinal)))}) or a .cfg file", s.Model);
 
         if (s.Pretrained is { } weightsFile && !PretrainedWeights.Sources.Contains(weightsFile))
         {

@@ -57,3 +57,16 @@ public sealed class DetectorApiTests : IDisposable
         public void Report(T value) => report(value);
     }
 }
+
+/// <summary>Detectors are registered by name like classifiers.</summary>
+public sealed class DetectorRegistryTests
+{
+    [Fact]
+    public void Built_in_yolo_variants_are_registered_and_a_duplicate_name_is_refused()
+    {
+        Assert.Equal(["yolov3", "yolov3-tiny", "yolov3-tiny-half", "yolov3-tiny-quarter"], global::SharpVision.Models.DetectorRegistry.Names);
+        using var net = global::SharpVision.Models.DetectorRegistry.Create("yolov3-tiny-quarter", new global::SharpVision.Models.DetectorOptions(3, 64, global::SharpVision.Models.YoloCfg.DefaultAnchors("yolov3-tiny", 64)));
+        Assert.Equal(3, net.Classes);
+        Assert.Throws<InvalidOperationException>(() => global::SharpVision.Models.DetectorRegistry.Register("yolov3-tiny", 6, _ => throw new NotSupportedException()));
+    }
+}
