@@ -59,7 +59,7 @@ public static class Program
         }
         catch (Exception e) when (e is SharpVisionException || e is IOException || e is UnauthorizedAccessException)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"error: {OptionFlags.Translate(e.Message)}");
             if (verbose) Console.Error.WriteLine(e);
             return 1;
         }

@@ -1,4 +1,5 @@
-using SharpVision.Cli.Recipes;
+using SharpVision.Api;
+using SharpVision.Training.Callbacks;
 using SharpVision.Data;
 using SharpVision.Evaluation;
 using SharpVision.Runs;
@@ -40,7 +41,7 @@ public static class DemoCommand
         var export = Digits.Export(Path.Combine(dir, "digits"));
         Console.WriteLine($"Exported the embedded digits: {export.TrainCount} training and {export.TestCount} test images in {Path.Combine(dir, "digits")}");
 
-        var settings = new TrainSettings
+        var settings = new ClassifierTrainOptions
         {
             Data = export.TrainDir,
             ValSplit = 0.2,
@@ -57,7 +58,8 @@ public static class DemoCommand
             Out = Path.Combine(dir, "train"),
             ExistOk = existOk,
         };
-        var result = ClassificationRecipe.Train(settings, Console.Out);
+        TrainResult result;
+        using (var progress = new ProgressBar()) result = Classifier.Train(settings.Data, settings, TrainCommand.Events(progress));
 
         var (config, model) = ModelFile.Load(RunFolder.ResolveModelPath(result.RunDir));
         var test = FolderDataset.Load(export.TestDir, config.Classes);
@@ -94,7 +96,7 @@ public static class DemoCommand
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var shapes = Data.Detection.ShapesDataset.Generate(Path.Combine(dir, "shapes"), images, seed, size: 256);
         Console.WriteLine($"Generated {shapes.TrainImages} training and {shapes.ValImages} validation images ({shapes.Boxes} boxes) in {Path.Combine(dir, "shapes")}");
-        var settings = new DetectionSettings
+        var settings = new DetectorTrainOptions
         {
             Data = shapes.TrainFile,
             Val = shapes.ValFile,
@@ -111,10 +113,11 @@ public static class DemoCommand
             Out = Path.Combine(dir, "train"),
             ExistOk = existOk,
         };
-        var result = DetectionRecipe.Train(settings, Console.Out);
+        DetectionTrainResult result;
+        using (var progress = new ProgressBar()) result = Detector.Train(settings.Data, settings, TrainCommand.Events(progress));
 
         using var detector = Models.YoloDetector.Load(RunFolder.ResolveModelPath(result.RunDir));
-        var val = DetectionRecipe.Open(shapes.ValFile, detector.ClassNames, "validation", TextWriter.Null);
+        var val = Detector.OpenData(shapes.ValFile, detector.ClassNames, "validation");
         var report = detector.Evaluate(val);
         var samples = val.Samples.Take(8).Select(s => s.ImagePath).ToList();
         detector.Predict(samples, Path.Combine(dir, "predict"));

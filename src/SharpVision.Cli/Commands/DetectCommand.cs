@@ -1,6 +1,6 @@
 using System.Globalization;
 using SharpVision.Augmentation;
-using SharpVision.Cli.Recipes;
+using SharpVision.Api;
 using SharpVision.Data.Detection;
 using SharpVision.Models;
 using SharpVision.Runs;
@@ -89,28 +89,29 @@ public static class DetectCommand
         if (a.Help) { Console.WriteLine(Help); return 0; }
         if (a.String("--resume") is { } resumeRun)
         {
-            // Everything comes from the run's args.yaml; only the loader threads may change.
-            var saved = TrainSettingsYaml.Read<DetectionSettings>(Path.Combine(resumeRun, "args.yaml"), "sharpvision detect train");
-            var resumed = saved with { Out = resumeRun, Workers = a.IntOrNull("--workers", min: 0, max: 64) ?? saved.Workers, Device = a.String("--device", saved.Device) };
+            // Everything comes from the run's args.yaml; only the loader threads and the device may change.
+            int? workers = a.IntOrNull("--workers", min: 0, max: 64);
+            string? device = a.String("--device");
             a.Finish();
-            PrintOutcome(DetectionRecipe.Train(resumed, Console.Out, resume: true));
+            using var resumeProgress = new Training.Callbacks.ProgressBar();
+            PrintOutcome(Detector.Resume(resumeRun, TrainCommand.Events(resumeProgress), device, workers));
             return 0;
         }
         string data = a.Positional("DATA");
         var defaults = new BoxAugmentOptions();
         var scale = ParsePair(a.String("--scale"), "--scale", "MIN,MAX (e.g. 0.25,2)");
         var fineTune = ParsePair(a.String("--fine-tune"), "--fine-tune", "E1,E2 (e.g. 5,20)");
-        if (fineTune is { } ft && (ft.A < 0 || ft.B < 1 || ft.A != Math.Floor(ft.A) || ft.B != Math.Floor(ft.B)))
+        if (fineTune is { } ft && (ft.A != Math.Floor(ft.A) || ft.B != Math.Floor(ft.B)))
             throw new InvalidOptionException("--fine-tune", "E1,E2 with whole numbers E1 >= 0, E2 >= 1", a.String("--fine-tune")!);
         bool epochsGiven = a.Has("--epochs");
-        var s = new DetectionSettings
+        var s = new DetectorTrainOptions
         {
             Data = data,
             Val = a.ExistingPath("--val"),
             Classes = a.ExistingPath("--classes"),
             Anchors = a.ExistingPath("--anchors"),
             Model = a.String("--model", "yolov3-tiny"),
-            Pretrained = PretrainedSource(a),
+            Pretrained = a.String("--pretrained"),
             Weights = a.ExistingPath("--weights"),
             ImgSize = a.Int("--img-size", 416, min: 32),
             Epochs = a.Int("--epochs", 50, min: 1),
@@ -134,7 +135,8 @@ public static class DetectCommand
         };
         a.Finish();
         if (epochsGiven && s.FineTune is not null) throw new InvalidOptionException("--epochs", "not given together with --fine-tune", "both");
-        PrintOutcome(DetectionRecipe.Train(s, Console.Out));
+        using var progress = new Training.Callbacks.ProgressBar();
+        PrintOutcome(Detector.Train(s.Data, s, TrainCommand.Events(progress)));
         return 0;
     }
 
@@ -179,8 +181,8 @@ public static class DetectCommand
         else
         {
             if (imgSize is not null) throw new InvalidOptionException("--img-size", "only with a Darknet .cfg (a trained model keeps its size)", imgSize.Value.ToString(CultureInfo.InvariantCulture));
-            using var detector = YoloDetector.Load(RunFolder.ResolveModelPath(model));
-            run = detector.Predict(paths, outDir, conf, iou);
+            using var detector = Detector.Load(model);
+            run = detector.Predict(paths, new DetectOptions { Confidence = conf, Iou = iou }, outDir);
         }
         foreach (var image in run.Images)
             Console.WriteLine($"{image.Path}: {image.Objects.Count} object(s)" +
@@ -200,10 +202,9 @@ public static class DetectCommand
         float conf = (float)a.Double("--conf", .005, min: 0, max: 1);
         float iou = (float)a.Double("--iou", .45, min: 0, max: 1);
         a.Finish();
-        using var detector = YoloDetector.Load(RunFolder.ResolveModelPath(model));
+        using var detector = Detector.Load(model);
         var log = json ? Console.Error : Console.Out;
-        var dataset = DetectionRecipe.Open(data, detector.ClassNames, "evaluation", log);
-        var report = detector.Evaluate(dataset, conf, iou);
+        var report = detector.Evaluate(data, new DetectOptions { Confidence = conf, Iou = iou }, log.WriteLine);
         if (json) Console.WriteLine(report.ToJson());
         else Console.Write(report.ToText());
         return 0;
@@ -232,14 +233,5 @@ public static class DetectCommand
             else throw new InvalidOptionException("PATH", "existing image files or folders", p);
         }
         return result;
-    }
-
-    /// <summary>--pretrained: a built-in source (imagenet) by name, else a file that must exist.</summary>
-    private static string? PretrainedSource(Arguments a)
-    {
-        string? source = a.String("--pretrained");
-        if (source is not null && !PretrainedWeights.Sources.Contains(source) && !File.Exists(source))
-            throw new InvalidOptionException("--pretrained", $"{string.Join(", ", PretrainedWeights.Sources)} or an existing Darknet .weights file", $"{source} (not found)");
-        return source;
     }
 }

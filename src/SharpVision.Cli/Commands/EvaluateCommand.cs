@@ -1,9 +1,5 @@
-using System.Text;
-using SharpVision.Data;
-using SharpVision.Evaluation;
-using SharpVision.Reports;
+using SharpVision.Api;
 using SharpVision.Runs;
-using SharpVision.Weights;
 
 namespace SharpVision.Cli.Commands;
 
@@ -39,49 +35,20 @@ public static class EvaluateCommand
         int topK = a.Int("--top-k", 5, min: 1);
         int topLosses = a.Int("--top-losses", 16, min: 0, max: 400);
         int batch = a.Int("--batch", 64, min: 1);
-        var plan = ThreadPlan.Choose(Environment.ProcessorCount, a.IntOrNull("--workers", min: 0, max: 64));
-        var device = Devices.Resolve(a.String("--device", "auto"));
+        int? workers = a.IntOrNull("--workers", min: 0, max: 64);
+        string device = a.String("--device", "auto");
         bool json = a.Flag("--json");
         a.Finish();
         if (File.Exists(outDir)) throw new InvalidOptionException("--out", "a folder", $"{outDir} (a file)");
 
-        TorchSharp.torch.set_num_threads(plan.TorchThreads);
-        var (config, model, path) = ModelLoading.Open(modelArg);
-        var classes = config.Classes;
+        using var model = Classifier.Load(modelArg, new InferenceOptions { Batch = batch, Device = device, Workers = workers });
         var log = json ? Console.Error : Console.Out;
-
-        // Read the set with its own labels, then map them to the model's classes: images the model cannot
-        // know are then listed by path instead of vanishing inside the reader.
-        var l = layout == "auto" ? DatasetLayouts.Detect(dataArg) : DatasetLayouts.Parse(layout);
-        var aligned = ModelClassAlignment.Align(DatasetLayouts.Load(l, dataArg, pattern), classes);
-        var data = aligned.Data;
-        foreach (var w in data.Warnings) log.WriteLine($"warning: {w}");
-        if (ModelClassAlignment.Describe(aligned.Unknown) is { } unknownLine) log.WriteLine($"warning: {unknownLine}");
-        if (data.Count == 0)
-            throw new DatasetException($"no image in {dataArg} has a label among the model's classes ({string.Join(", ", classes)}).");
-        DatasetScan.Scan(data, forTraining: false);
-
-        var result = ClassifierInference.Run(model, config.Preprocessing, data, batch, device, plan.Workers);
-        foreach (var s in result.Skipped) log.WriteLine($"skipped {s.Message}");
-        if (result.Samples.Count == 0)
-            throw new DatasetException($"none of the {data.Count} images in {dataArg} could be read.");
-
-        var summary = EvaluationSummary.Compute(result.Actual, result.Predicted, result.Probabilities, classes,
-            topK, aligned.Unknown.Count, result.Skipped.Count);
-
-        Directory.CreateDirectory(outDir);
+        var evaluation = model.Evaluate(dataArg, new ClassifierEvaluateOptions { Layout = layout, LabelPattern = pattern, TopK = topK }, log.WriteLine);
+        var summary = evaluation.Summary;
+        string path = evaluation.ModelPath;
         var extra = new Dictionary<string, string> { ["model"] = path, ["data"] = dataArg, ["out"] = outDir };
         string jsonText = summary.ToJson(extra);
-        AtomicFile.WriteAllText(Path.Combine(outDir, "metrics.json"), summary.ToJson(extra, indented: true) + "\n");
-        AtomicFile.WriteAllText(Path.Combine(outDir, "report.txt"), ReportText(path, dataArg, summary, aligned.Unknown, result.Skipped));
-        ConfusionMatrixPlot.Save(summary.Report.ConfusionMatrix, classes, Path.Combine(outDir, "confusion_matrix.png"));
-        if (topLosses > 0)
-        {
-            var worst = TopLosses.Select(result.Samples.Select(s => s.Path).ToList(), result.Actual, result.Probabilities, result.Losses, topLosses);
-            var tiles = worst.Select(t => new ImageFileTile(t.Path, t.Caption(classes), t.Wrong ? CaptionColor.Red : CaptionColor.Black)).ToList();
-            ImageFileGrid.Save(tiles, Path.Combine(outDir, "top_losses.png"), columns: Math.Min(4, tiles.Count), tileSize: 160,
-                title: "Top losses: predicted / actual / probability of actual");
-        }
+        evaluation.Save(outDir, topLosses, extra);
 
         if (json)
         {
@@ -90,29 +57,10 @@ public static class EvaluateCommand
         }
         else
         {
-            Console.WriteLine($"Evaluated {path} on {data.Source ?? dataArg}");
+            Console.WriteLine($"Evaluated {path} on {evaluation.Dataset.Source ?? dataArg}");
             Console.WriteLine(summary.ToText(4));
             Console.WriteLine($"Results saved to {outDir}");
         }
         return 0;
-    }
-
-    private static string ReportText(string modelPath, string dataArg, EvaluationSummary summary,
-        IReadOnlyList<UnknownLabel> unknown, IReadOnlyList<ImageDecodeException> skipped)
-    {
-        var sb = new StringBuilder();
-        sb.Append($"model {modelPath}\ndata  {dataArg}\n\n");
-        sb.Append(summary.ToText(4));
-        if (unknown.Count > 0)
-        {
-            sb.Append($"\nNot evaluated, label not among the model's classes ({unknown.Count}):\n");
-            foreach (var u in unknown) sb.Append($"  {u.Path}  (label '{u.Label}')\n");
-        }
-        if (skipped.Count > 0)
-        {
-            sb.Append($"\nUnreadable, skipped ({skipped.Count}):\n");
-            foreach (var s in skipped) sb.Append($"  {s.Path}: {s.Reason}\n");
-        }
-        return sb.ToString();
     }
 }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using SharpVision.Cli.Recipes;
+using SharpVision.Api;
 
 namespace SharpVision.Cli.Commands;
 
@@ -30,7 +30,7 @@ public static class LrFindCommand
         var s = TrainCommand.Read(a);
         a.Finish();
         plot ??= Path.Combine(s.Out ?? ".", "lr_find.png");
-        var result = ClassificationRecipe.LrFind(s, start, end, steps, plot, Console.Out);
+        var result = Classifier.FindLearningRate(s.Data, s, start, end, steps, plot, new TrainEvents { Message = Console.WriteLine });
         Console.WriteLine($"Suggested learning rate: {result.Suggestion.ToString("G2", CultureInfo.InvariantCulture)} " +
                           $"(steepest descent; minimum/10 = {result.MinimumOver10.ToString("G2", CultureInfo.InvariantCulture)}). Plot: {plot}");
         return 0;

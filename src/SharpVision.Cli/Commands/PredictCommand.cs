@@ -1,3 +1,4 @@
+using SharpVision.Api;
 using SharpVision.Data;
 using SharpVision.Evaluation;
 using SharpVision.Imaging;
@@ -34,12 +35,6 @@ public static class PredictCommand
         Unreadable files and files without a numeric id are listed with the reason; the rest are still predicted.
         """;
 
-    /// <summary>
-    /// A loaded model: its class names and a function that predicts a list of image files. The one place that
-    /// knows how a model file is opened, so another model format only needs another branch here.
-    /// </summary>
-    private sealed record LoadedModel(string Path, IReadOnlyList<string> Classes, Func<IReadOnlyList<string>, InferenceResult> Predict);
-
     public static int Run(string[] argv)
     {
         var a = new Arguments("predict", argv, "--probabilities", "--id-from-filename");
@@ -74,11 +69,11 @@ public static class PredictCommand
             throw new InvalidOptionException("--grid", "a .png file name", grid);
 
         var files = CollectFiles(inputs);
-        var model = LoadModel(modelArg, batch, device, workers);
+        using var model = Classifier.Load(modelArg, new InferenceOptions { Batch = batch, Device = device, Workers = workers });
         var result = model.Predict(files);
         var classes = model.Classes;
 
-        var table = new PredictionTable(result.Samples.Select(s => s.Path).ToList(), result.Probabilities, classes);
+        var table = result.ToTable();
         bool shortList = outCsv is not null && table.Count > MaxPrintedRows;
         var shown = shortList ? Head(table, MaxPrintedRows) : table;
         Console.Write(shown.ToText(topK));
@@ -136,36 +131,6 @@ public static class PredictCommand
             throw new DatasetException($"no image files found in {string.Join(", ", inputs)} (extensions: {string.Join(", ", ImageFiles.Extensions)}).");
         return files;
     }
-
-    /// <summary>Opens MODEL (a .svmodel file or a run folder) and returns how to predict with it.</summary>
-    private static LoadedModel LoadModel(string modelArg, int batch, string deviceName, int? workers)
-    {
-        if (modelArg.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
-            return LoadOnnx(modelArg, batch);
-        var plan = ThreadPlan.Choose(Environment.ProcessorCount, workers);
-        var device = Devices.Resolve(deviceName);
-        TorchSharp.torch.set_num_threads(plan.TorchThreads);
-        var (config, model, path) = ModelLoading.Open(modelArg);
-        return new LoadedModel(path, config.Classes, files =>
-            ClassifierInference.Run(model, config.Preprocessing, Unlabelled(files, config.Classes), batch, device, plan.Workers));
-    }
-
-    /// <summary>
-    /// An exported .onnx model runs in ONNX Runtime: decoding and preprocessing are SharpVision's (the same pipeline
-    /// as the TorchSharp branch above), the network is ORT's, and libtorch is never loaded.
-    /// </summary>
-    private static LoadedModel LoadOnnx(string path, int batch)
-    {
-        if (!File.Exists(path))
-            throw new ModelFileException($"MODEL {path} does not exist.");
-        var onnx = new OnnxClassifier(path);
-        return new LoadedModel(path, onnx.Classes, files =>
-            ClassifierInference.Run(onnx, Unlabelled(files, onnx.Classes), batch));
-    }
-
-    /// <summary>Labels are unknown: every sample gets class 0, which only affects the (unused) losses.</summary>
-    private static ClassificationDataset Unlabelled(IReadOnlyList<string> files, IReadOnlyList<string> classes) =>
-        new(files.Select(f => new ImageSample(f, 0)).ToList(), classes);
 
     private static PredictionTable Head(PredictionTable t, int n) =>
         new(t.Paths.Take(n).ToList(), t.Probabilities.Take(n).ToArray(), t.Classes);

@@ -1,10 +1,11 @@
-using SharpVision.Cli.Recipes;
-using SharpVision.Data;
+using System.Globalization;
+using SharpVision.Api;
 using SharpVision.Training;
+using SharpVision.Training.Callbacks;
 
 namespace SharpVision.Cli.Commands;
 
-/// <summary><c>sharpvision train DATA ...</c>: reads the options into <see cref="TrainSettings"/> and runs the recipe.</summary>
+/// <summary><c>sharpvision train DATA ...</c>: reads the flags into <see cref="ClassifierTrainOptions"/> and calls <see cref="Classifier.Train"/>.</summary>
 public static class TrainCommand
 {
     public const string Help = """
@@ -46,69 +47,46 @@ public static class TrainCommand
         if (a.String("--resume") is { } resumeRun)
         {
             // Everything comes from the run's args.yaml; only where it runs may change.
-            var saved = TrainSettingsYaml.Read(Path.Combine(resumeRun, "args.yaml"));
-            var resumed = saved with
-            {
-                Out = resumeRun,
-                Device = a.String("--device", saved.Device),
-                Workers = a.IntOrNull("--workers", min: 0, max: 64) ?? saved.Workers,
-            };
+            string? device = a.String("--device");
+            int? workers = a.IntOrNull("--workers", min: 0, max: 64);
             a.Finish();
-            PrintOutcome(ClassificationRecipe.Train(resumed, Console.Out, resume: true));
+            using var resumeProgress = new ProgressBar();
+            PrintOutcome(Classifier.Resume(resumeRun, Events(resumeProgress), device, workers));
             return 0;
         }
         var s = Read(a);
         a.Finish();
-        var result = ClassificationRecipe.Train(s, Console.Out);
-        PrintOutcome(result);
+        using var progress = new ProgressBar();
+        PrintOutcome(Classifier.Train(s.Data, s, Events(progress)));
         return 0;
     }
 
-    public static TrainSettings Read(Arguments a)
+    /// <summary>The run's log lines on stdout and the console progress bar.</summary>
+    internal static TrainEvents Events(ProgressBar progress) => new() { Message = Console.WriteLine, Callbacks = [progress] };
+
+    /// <summary>The flags as options; the checks between settings are <see cref="ClassifierTrainOptions.Validate"/>'s.</summary>
+    public static ClassifierTrainOptions Read(Arguments a)
     {
         string data = a.Positional("DATA");
-        if (!File.Exists(data) && !Directory.Exists(data))
-            throw new DatasetException($"DATA {data} does not exist (expected a folder or a CSV file).");
         string? val = a.ExistingPath("--val");
         double? split = a.DoubleOrNull("--val-split", 0, 0.99);
-        if (val is not null && split is not null)
-            throw new InvalidOptionException("--val-split", "left out when --val is given", split.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        string model = a.String("--model", "smallcnn");
-        string? freeze = a.String("--freeze");
-        if (freeze is not null) Models.Freezing.ValidateSpec(freeze);
-        string? fineTune = a.String("--fine-tune");
-        var phases = ClassificationRecipe.ParseFineTune(fineTune);
-        if (phases is not null && freeze is not null)
-            throw new InvalidOptionException("--freeze", "left out with --fine-tune (phase 1 freezes the backbone)", freeze);
-        if (phases is not null && a.String("--epochs") is { } epochsText)
-            throw new InvalidOptionException("--epochs", $"left out with --fine-tune (it runs {phases.Value.Frozen}+{phases.Value.Unfrozen} epochs)", epochsText);
-        int? unfreezeTop = a.IntOrNull("--unfreeze-top", min: 1);
-        if (unfreezeTop is not null && phases is null)
-            throw new InvalidOptionException("--unfreeze-top", "used with --fine-tune E1,E2", unfreezeTop.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        string? augment = a.String("--augment");
-        string? pretrained = a.String("--pretrained");
-        if (pretrained is not null) Weights.Pretrained.PretrainedWeights.ArchitectureFor(model, pretrained); // validates source and model
-        int? cacheAugmented = a.IntOrNull("--cache-augmented", min: 1, max: 1000);
-        if (cacheAugmented is not null && augment is null)
-            throw new InvalidOptionException("--cache-augmented", "used with --augment (without augmentation one copy is cached automatically)", cacheAugmented.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (Models.ModelRegistry.IsDefinitionFile(model) && !File.Exists(model))
-            throw new InvalidOptionException("--model", "a registered name or an existing .yaml file", $"{model} (not found)");
-        if (!Models.ModelRegistry.IsDefinitionFile(model) && !Models.ModelRegistry.Contains(model))
-            throw new InvalidOptionException("--model", "one of " + string.Join(", ", Models.ModelRegistry.Names) + " or a .yaml file", model);
-        return new TrainSettings
+        var fineTune = ParseFineTune(a.String("--fine-tune"));
+        if (fineTune is not null && a.String("--epochs") is { } epochsText)
+            throw new InvalidOptionException("--epochs", $"left out with --fine-tune (it runs {fineTune.Value.Frozen}+{fineTune.Value.Unfrozen} epochs)", epochsText);
+        return new ClassifierTrainOptions
         {
             Data = data,
             Val = val,
-            ValSplit = val is null ? split ?? 0.2 : null,
+            ValSplit = val is null ? split ?? 0.2 : split,
             Layout = a.Choice("--layout", "auto", "auto", "folders", "filenames", "csv"),
             LabelPattern = a.String("--label-pattern"),
             FilenameColumn = a.String("--filename-column", "filename"),
             LabelColumn = a.String("--label-column", "label"),
-            Model = model,
+            Model = a.String("--model", "smallcnn"),
             ImgSize = a.Int("--img-size", 0, min: 8, max: 4096),
             Labels = a.Choice("--labels", "auto", "auto", "binary", "categorical"),
             Batch = a.Int("--batch", 32, min: 1),
-            Epochs = phases is { } p ? p.Frozen + p.Unfrozen : a.Int("--epochs", 10, min: 1),
+            Epochs = fineTune is { } p ? p.Frozen + p.Unfrozen : a.Int("--epochs", 10, min: 1),
             Lr = a.Double("--lr", 1e-3, min: 1e-12, max: 10),
             Optimizer = a.Choice("--optimizer", "adam", [.. OptimizerFactory.Names]),
             Momentum = a.Double("--momentum", 0, 0, 1),
@@ -116,7 +94,7 @@ public static class TrainCommand
             WeightDecay = a.Double("--weight-decay", 0, 0, 1),
             LabelSmoothing = a.Double("--label-smoothing", 0, 0, 0.99),
             ClassWeight = a.Choice("--class-weight", "none", "none", "balanced"),
-            Augment = augment,
+            Augment = a.String("--augment"),
             Schedule = a.Choice("--schedule", "none", "none", "step", "cosine", "onecycle"),
             Monitor = a.Choice("--monitor", "val_loss", "val_loss", "val_accuracy", "loss", "accuracy"),
             Patience = a.IntOrNull("--patience", min: 0),
@@ -131,14 +109,25 @@ public static class TrainCommand
             ExistOk = a.Flag("--exist-ok"),
             MaxPixels = a.Int("--max-pixels", (int)Imaging.DecodeOptions.DefaultMaxPixels, min: 1),
             LogEvery = a.IntOrNull("--log-every", min: 1),
-            Pretrained = pretrained,
+            Pretrained = a.String("--pretrained"),
             Weights = a.ExistingPath("--weights"),
-            Freeze = freeze,
+            Freeze = a.String("--freeze"),
             FineTune = fineTune,
-            UnfreezeTop = unfreezeTop,
-            CacheAugmented = cacheAugmented,
+            UnfreezeTop = a.IntOrNull("--unfreeze-top", min: 1),
+            CacheAugmented = a.IntOrNull("--cache-augmented", min: 1, max: 1000),
             FeatureCache = a.Choice("--feature-cache", "auto", "auto", "off"),
         };
+    }
+
+    /// <summary>"E1,E2" -> (E1, E2), both >= 1; null for null.</summary>
+    public static (int Frozen, int Unfrozen)? ParseFineTune(string? text)
+    {
+        if (text is null) return null;
+        var parts = text.Split(',');
+        if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out int e1)
+            && int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int e2) && e1 >= 1 && e2 >= 1)
+            return (e1, e2);
+        throw new InvalidOptionException("--fine-tune", "two epoch counts E1,E2 (each >= 1), e.g. 3,3", text);
     }
 
     internal static void PrintOutcome(TrainResult r)
@@ -149,7 +138,7 @@ public static class TrainCommand
         string metric = last.ContainsKey("val_accuracy") ? "val_accuracy" : "accuracy";
         var values = h.Get(metric);
         int bestIndex = Array.IndexOf(values, values.Max());
-        if (!File.Exists(Path.Combine(r.RunDir, "weights", "best" + Weights.ModelFile.Extension)))
+        if (!File.Exists(r.BestPath))
         {
             // Every epoch was NaN (diverged): ModelCheckpoint never saves such weights as the best ones.
             string monitor = last.ContainsKey("val_loss") ? "val_loss" : "loss";

@@ -20,7 +20,11 @@ public sealed record AugmentOptions
 
     private static readonly string[] FillModeNames = ["nearest", "constant", "reflect", "wrap"];
 
-    /// <summary>Keras' <c>rescale</c>: when set it replaces <c>Preprocessing.Scale</c> (applied by the loader, not here).</summary>
+    /// <summary>
+    /// Keras' <c>rescale</c>: when set it replaces <c>Preprocessing.Scale</c>. Not a random transform: <see cref="ApplyTo"/>
+    /// folds it (with <see cref="Mean"/> and <see cref="Std"/>) into the preprocessing the loader normalises with;
+    /// <c>Classifier.Train</c> does so and saves the result in the model file.
+    /// </summary>
     public float? Rescale { get; init; }
     /// <summary>Keras' <c>rotation_range</c>: rotation drawn uniformly in [-r, r] degrees.</summary>
     public double RotationRange { get; init; }
@@ -46,6 +50,19 @@ public sealed record AugmentOptions
     public float[]? Mean { get; init; }
     /// <summary>Per-channel standard deviation (after rescale) for the loader's normalisation; null keeps the model's.</summary>
     public float[]? Std { get; init; }
+
+    /// <summary>
+    /// <paramref name="preprocessing"/> with <see cref="Rescale"/>, <see cref="Mean"/> and <see cref="Std"/> in place of its
+    /// own where they are set: the normalisation a loader (and every later use of the model) must apply.
+    /// </summary>
+    public SharpVision.Imaging.Preprocessing ApplyTo(SharpVision.Imaging.Preprocessing preprocessing)
+    {
+        var result = preprocessing;
+        if (Rescale is { } rescale) result = result with { Scale = rescale };
+        if (Mean is { } mean) result = result with { Mean = mean };
+        if (Std is { } std) result = result with { Std = std };
+        return result;
+    }
 
     /// <summary>True when no random transform at all is configured (rescale/mean/std do not count).</summary>
     public bool IsIdentity =>

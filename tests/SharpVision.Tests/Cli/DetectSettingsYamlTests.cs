@@ -1,10 +1,11 @@
 using SharpVision.Augmentation;
-using SharpVision.Cli.Recipes;
+using SharpVision.Api;
+using SharpVision.Runs;
 using SharpVision.Tests.TestSupport;
 
 namespace SharpVision.Tests.Cli;
 
-/// <summary>args.yaml of <c>detect train</c> reads back into the same <see cref="DetectionSettings"/>.</summary>
+/// <summary>args.yaml of <c>detect train</c> reads back into the same <see cref="DetectorTrainOptions"/>.</summary>
 public sealed class DetectSettingsYamlTests : IDisposable
 {
     private readonly string _dir = TestImages.TempDir("sv-detyaml");
@@ -15,7 +16,7 @@ public sealed class DetectSettingsYamlTests : IDisposable
     public void Detection_settings_with_augment_and_fine_tune_round_trip_through_args_yaml()
     {
         // Given settings with non-default augmentation, a fine-tune schedule and nulls
-        var s = new DetectionSettings
+        var s = new DetectorTrainOptions
         {
             Data = "data/train.txt", Val = "data/val.txt", Model = "yolov3-tiny-half", ImgSize = 96, FineTune = (2, 5),
             Lr = 3e-4, Patience = 4, Augment = new BoxAugmentOptions { Jitter = .15, MinScale = .5, MaxScale = 1.25, Flip = false, Hue = .05 },
@@ -24,8 +25,8 @@ public sealed class DetectSettingsYamlTests : IDisposable
         string path = Path.Combine(_dir, "args.yaml");
 
         // When written and read back
-        File.WriteAllText(path, TrainSettingsYaml.Write(s));
-        var back = TrainSettingsYaml.Read<DetectionSettings>(path, "sharpvision detect train");
+        File.WriteAllText(path, ArgsYaml.Write(s));
+        var back = ArgsYaml.Read<DetectorTrainOptions>(path, "sharpvision detect train");
 
         // Then every value is the same (records compare by value) and the text is readable
         Assert.Equal(s, back);
@@ -40,7 +41,7 @@ public sealed class DetectSettingsYamlTests : IDisposable
         string path = Path.Combine(_dir, "args.yaml");
         File.WriteAllText(path, "data: 'd'\nfine_tune: '(3, 2)'\n");
 
-        var e = Assert.Throws<SharpVisionException>(() => TrainSettingsYaml.Read<DetectionSettings>(path, "sharpvision detect train"));
+        var e = Assert.Throws<SharpVisionException>(() => ArgsYaml.Read<DetectorTrainOptions>(path, "sharpvision detect train"));
 
         Assert.Contains("fine_tune must be a comma-separated Int32,Int32. Received: (3, 2)", e.Message);
     }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using SharpVision.Cli.Recipes;
+using SharpVision.Api;
 using SharpVision.Tests.TestSupport;
 using SharpVision.Training;
 
@@ -17,7 +17,13 @@ public class TransferRecipeTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private TrainSettings Settings(string run) => new()
+    private static TrainResult Train(ClassifierTrainOptions s, TextWriter log) =>
+        Classifier.Train(s.Data, s, new TrainEvents { Message = log.WriteLine });
+
+    private static LrFindResult LrFind(ClassifierTrainOptions s, double start, double end, int steps, string png, TextWriter log) =>
+        Classifier.FindLearningRate(s.Data, s, start, end, steps, png, new TrainEvents { Message = log.WriteLine });
+
+    private ClassifierTrainOptions Settings(string run) => new()
     {
         Data = _data, ValSplit = 0.25, Model = "resnet18", ImgSize = 32, Batch = 8, Epochs = 2, Seed = 5, Workers = 0,
         Out = Path.Combine(_dir, run), Lr = 0.01,
@@ -31,8 +37,8 @@ public class TransferRecipeTests : IDisposable
     {
         // Given the same frozen-backbone run with and without the feature cache
         var log = new StringWriter();
-        var cached = ClassificationRecipe.Train(Settings("cached") with { Freeze = "backbone" }, log);
-        var plain = ClassificationRecipe.Train(Settings("plain") with { Freeze = "backbone", FeatureCache = "off" }, new StringWriter());
+        var cached = Train(Settings("cached") with { Freeze = "backbone" }, log);
+        var plain = Train(Settings("plain") with { Freeze = "backbone", FeatureCache = "off" }, new StringWriter());
 
         // Then the cached run says so, and loss/accuracy/val_loss/val_accuracy agree to 4 decimals every epoch
         Assert.Contains("Caching backbone features for 32 images took", log.ToString());
@@ -50,7 +56,7 @@ public class TransferRecipeTests : IDisposable
     {
         // When --fine-tune 1,2 runs
         var log = new StringWriter();
-        var result = ClassificationRecipe.Train(Settings("ft") with { FineTune = "1,2", Epochs = 3 }, log);
+        var result = Train(Settings("ft") with { FineTune = (1, 2), Epochs = 3 }, log);
 
         // Then results.csv has 3 epochs: phase 1 at lr with a frozen backbone, phase 2 at lr/2 with lr_backbone = lr/200
         var rows = Rows(result.RunDir);
@@ -69,7 +75,7 @@ public class TransferRecipeTests : IDisposable
     public void Lr_find_suggests_a_finite_rate_writes_the_plot_and_leaves_the_weights_alone()
     {
         string png = Path.Combine(_dir, "lr_find.png");
-        var result = ClassificationRecipe.LrFind(Settings("lr") with { Model = "minicnn" }, 1e-6, 1, 30, png, new StringWriter());
+        var result = LrFind(Settings("lr") with { Model = "minicnn" }, 1e-6, 1, 30, png, new StringWriter());
 
         Assert.True(double.IsFinite(result.Suggestion) && result.Suggestion > 1e-6 && result.Suggestion < 1, result.Suggestion.ToString());
         Assert.True(result.Rates.Length >= 6);
@@ -83,7 +89,7 @@ public class TransferRecipeTests : IDisposable
     public void Features_command_writes_npy_and_csv_that_read_back_with_the_right_shape()
     {
         // Given a trained resnet18 model file
-        var run = ClassificationRecipe.Train(Settings("feat") with { Epochs = 1, Freeze = "backbone" }, new StringWriter());
+        var run = Train(Settings("feat") with { Epochs = 1, Freeze = "backbone" }, new StringWriter());
         string model = Path.Combine(run.RunDir, "weights", "best.svmodel");
         string npy = Path.Combine(_dir, "f.npy"), csv = Path.Combine(_dir, "f.csv"), csv2 = Path.Combine(_dir, "g.csv");
 
@@ -116,7 +122,7 @@ public class TransferRecipeTests : IDisposable
 
         // When a 2-class run starts from it with a frozen backbone
         var log = new StringWriter();
-        var run = ClassificationRecipe.Train(Settings("pth") with { Epochs = 1, Freeze = "backbone", Pretrained = pth }, log);
+        var run = Train(Settings("pth") with { Epochs = 1, Freeze = "backbone", Pretrained = pth }, log);
 
         // Then the backbone equals the file's, the head is a new 1-output (binary) layer
         Assert.Contains("backbone weights loaded; the file's classifier (fc) dropped", log.ToString());

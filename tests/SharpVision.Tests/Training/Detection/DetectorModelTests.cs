@@ -80,7 +80,7 @@ public class DetectorModelTests
         // When a 2-class detector loads it
         using var target = new YoloModel(YoloCfg.Tiny(2, 64, Anchors, .25), "dst");
         var headBefore = target.Network.ConvolutionalLayers[^1].Weights.clone();
-        int loaded = global::SharpVision.Cli.Recipes.DetectionRecipe.LoadDarknetBackbone(target, weights);
+        int loaded = global::SharpVision.Api.Detector.LoadDarknetBackbone(target, weights);
 
         // Then the backbone convolutions equal the file's and the class-specific head is untouched
         Assert.Equal(13, loaded);

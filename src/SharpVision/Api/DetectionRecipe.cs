@@ -11,72 +11,33 @@ using SharpVision.Weights;
 using SharpVision.Weights.Pretrained;
 using TorchSharp;
 
-namespace SharpVision.Cli.Recipes;
-
-/// <summary>Settings of <c>sharpvision detect train</c>.</summary>
-public sealed record DetectionSettings
-{
-    /// <summary>Training annotations (lines file, VOC folder, YOLO folder or COCO json).</summary>
-    public required string Data { get; init; }
-    /// <summary>Validation annotations, or null.</summary>
-    public string? Val { get; init; }
-    /// <summary>Class-names file, or null to use the data's classes.</summary>
-    public string? Classes { get; init; }
-    /// <summary>Anchors file (<c>w,h, w,h, ...</c>), or null for k-means on the training boxes.</summary>
-    public string? Anchors { get; init; }
-    /// <summary>yolov3, yolov3-tiny, yolov3-tiny-half or a .cfg file.</summary>
-    public string Model { get; init; } = "yolov3-tiny";
-    /// <summary>A Darknet .weights file whose leading layers fill the backbone.</summary>
-    public string? Pretrained { get; init; }
-    /// <summary>A complete detector .svmodel to start from.</summary>
-    public string? Weights { get; init; }
-    /// <summary>Input side (multiple of 32).</summary>
-    public int ImgSize { get; init; } = 416;
-    /// <summary>Epochs (plain training).</summary>
-    public int Epochs { get; init; } = 50;
-    /// <summary>Two-stage schedule: E1 epochs with the backbone frozen, then E2 with every layer at a tenth of the rate.</summary>
-    public (int Frozen, int All)? FineTune { get; init; }
-    /// <summary>Batch size.</summary>
-    public int Batch { get; init; } = 8;
-    /// <summary>Adam learning rate.</summary>
-    public double Lr { get; init; } = 1e-3;
-    /// <summary>"none" or "cosine" over the epochs of each stage.</summary>
-    public string Schedule { get; init; } = "none";
-    /// <summary>Early-stopping patience on val_map50, or null.</summary>
-    public int? Patience { get; init; }
-    /// <summary>Augmentation; null = keras-yolo3's defaults.</summary>
-    public BoxAugmentOptions? Augment { get; init; }
-    /// <summary>Seed.</summary>
-    public int Seed { get; init; }
-    /// <summary>Loader threads (null = chosen from the cores).</summary>
-    public int? Workers { get; init; }
-    /// <summary>auto, cpu, cuda or cuda:N.</summary>
-    public string Device { get; init; } = "auto";
-    /// <summary>Run folder (null = runs/detect/expN).</summary>
-    public string? Out { get; init; }
-    /// <summary>Reuse an existing run folder.</summary>
-    public bool ExistOk { get; init; }
-}
+namespace SharpVision.Api;
 
 /// <summary>What a detection run reports back.</summary>
-public sealed record DetectionTrainResult(string RunDir, History History, ModelConfig Config, double? BestMap50);
+public sealed record DetectionTrainResult(string RunDir, History History, ModelConfig Config, double? BestMap50)
+{
+    /// <summary>weights/best.svmodel (best val_map50, or lowest loss without validation data).</summary>
+    public string BestPath => Path.Combine(RunDir, "weights", "best" + ModelFile.Extension);
+    /// <summary>weights/last.svmodel (the last finished epoch, with the state <see cref="Detector.Resume"/> continues from).</summary>
+    public string LastPath => Path.Combine(RunDir, "weights", "last" + ModelFile.Extension);
+}
 
 /// <summary>
 /// <c>detect train</c>: annotations -> detection data set -> letterbox/jitter loader -> YOLOv3 -> trainer (keras-yolo3
 /// loss) -> run folder (results.csv with loss parts and val_map50, weights/best.svmodel by val_map50, last.svmodel).
 /// </summary>
-public static class DetectionRecipe
+internal static class DetectionRecipe
 {
     /// <summary>The results.csv columns.</summary>
     public static readonly IReadOnlyList<string> Columns =
         [LogNames.Loss, DetectionTask.LossXy, DetectionTask.LossWh, DetectionTask.LossObj, DetectionTask.LossCls, "val_" + DetectionTask.Map50, LogNames.LearningRate, LogNames.Seconds];
 
     /// <summary>
-    /// Trains a detector as <paramref name="s"/> says, logging to <paramref name="log"/>; with <paramref name="resume"/>,
-    /// continues the run in <see cref="DetectionSettings.Out"/> from its last checkpoint (weights, anchors.txt,
+    /// Trains a detector as <paramref name="s"/> says, reporting to <paramref name="events"/>; with <paramref name="resume"/>,
+    /// continues the run in <see cref="DetectorTrainOptions.Out"/> from its last checkpoint (weights, anchors.txt,
     /// optimizer state, epoch, learning rate, best val_map50, early-stopping counters, random state, stage).
     /// </summary>
-    public static DetectionTrainResult Train(DetectionSettings s, TextWriter log, bool resume = false)
+    public static DetectionTrainResult Train(DetectorTrainOptions s, TrainEvents events, bool resume = false)
     {
         var plan = ThreadPlan.Choose(Environment.ProcessorCount, s.Workers);
         torch.set_num_threads(plan.TorchThreads);
@@ -85,7 +46,7 @@ public static class DetectionRecipe
         // On resume the folder is opened (and locked) first: its checkpoint decides whether there is anything to do.
         RunFolder? resumed = null;
         TrainingState? state = null;
-        int totalEpochs = s.FineTune is { } total ? total.Frozen + total.All : s.Epochs;
+        int totalEpochs = s.TotalEpochs;
         if (resume)
         {
             string dir = s.Out ?? throw new ArgumentException("resume needs the run folder in Out.", nameof(s));
@@ -95,7 +56,7 @@ public static class DetectionRecipe
                 state = RunResume.ReadState(resumed);
                 if (RunResume.IsFinished(state, totalEpochs))
                 {
-                    log.WriteLine(RunResume.FinishedMessage(dir, state, totalEpochs));
+                    events.Log(RunResume.FinishedMessage(dir, state, totalEpochs));
                     var finished = new DetectionTrainResult(resumed.Path, new History(), ModelFile.ReadConfig(resumed.LastModel), BestOf(state));
                     resumed.Dispose();
                     return finished;
@@ -110,18 +71,18 @@ public static class DetectionRecipe
         using var resumedRun = resumed;
 
         var classes = s.Classes is null ? null : ClassList.Read(s.Classes);
-        var train = Open(s.Data, classes, "training", log);
+        var train = Open(s.Data, classes, "training", events.Log);
         classes ??= train.Classes;
         if (classes.Count == 0) throw new DatasetException($"{s.Data}: no class names; pass --classes classes.txt");
-        var val = s.Val is null ? null : Open(s.Val, classes, "validation", log);
+        var val = s.Val is null ? null : Open(s.Val, classes, "validation", events.Log);
 
         string runDir = s.Out ?? RunFolder.NextExperiment(Path.Combine("runs", "detect"));
         YoloNet model;
         string architecture, anchorText;
         if (state is null)
         {
-            var anchors = ChooseAnchors(s, train, log);
-            (model, architecture) = CreateModel(s, classes.Count, anchors, log);
+            var anchors = ChooseAnchors(s, train, events);
+            (model, architecture) = CreateModel(s, classes.Count, anchors, events);
             anchorText = anchors.Format();
         }
         else
@@ -150,7 +111,7 @@ public static class DetectionRecipe
         {
             AtomicFile.WriteAllText(run.ClassesTxt, string.Join('\n', classes) + "\n");
             AtomicFile.WriteAllText(Path.Combine(run.Path, "anchors.txt"), anchorText + "\n");
-            AtomicFile.WriteAllText(run.ArgsYaml, TrainSettingsYaml.Write(s with
+            AtomicFile.WriteAllText(run.ArgsYaml, ArgsYaml.Write(s with
             {
                 // Absolute paths, so --resume works from any working directory.
                 Out = run.Path, Data = Path.GetFullPath(s.Data), Val = s.Val is null ? null : Path.GetFullPath(s.Val),
@@ -161,10 +122,10 @@ public static class DetectionRecipe
         {
             // A run killed after logging an epoch but before its checkpoint repeats that epoch, which must appear once.
             RunResume.TruncateRows(run.ResultsCsv, state.EpochsCompleted);
-            log.WriteLine($"Resuming {runDir} after epoch {state.EpochsCompleted} of {totalEpochs} (learning rate {state.LearningRate:G4}).");
+            events.Log($"Resuming {runDir} after epoch {state.EpochsCompleted} of {totalEpochs} (learning rate {state.LearningRate:G4}).");
         }
-        log.WriteLine($"Model: {architecture} ({model.parameters().Sum(p => p.numel()):N0} parameters), input {model.InputSize}x{model.InputSize}, {classes.Count} classes, anchors {anchorText}");
-        log.WriteLine($"Run folder: {run.Path}");
+        events.Log($"Model: {architecture} ({model.parameters().Sum(p => p.numel()):N0} parameters), input {model.InputSize}x{model.InputSize}, {classes.Count} classes, anchors {anchorText}");
+        events.Log($"Run folder: {run.Path}");
 
         var trainLoader = new DetectionLoader(train, model.InputSize, new DetectionLoaderOptions
         { BatchSize = s.Batch, Seed = s.Seed, Workers = plan.Workers, Augment = (s.Augment ?? new BoxAugmentOptions()).Validate() });
@@ -175,42 +136,37 @@ public static class DetectionRecipe
         string monitor = valLoader is null ? LogNames.Loss : "val_" + DetectionTask.Map50;
         var mode = valLoader is null ? MonitorMode.Min : MonitorMode.Max;
         var best = new ModelCheckpoint(run.BestModel, (path, _) => ModelFile.Save(path, model, config), monitor: monitor, mode: mode, saveBestOnly: true);
-        var stages = s.FineTune is { } ft ? new[] { (Epochs: ft.Frozen, Frozen: true, Lr: s.Lr), (Epochs: ft.All, Frozen: false, Lr: s.Lr / 10) }
-                                          : new[] { (Epochs: s.Epochs, Frozen: false, Lr: s.Lr) };
+        // Stage 2 of FineTune: every layer at a tenth of the rate (keras-yolo3's train.py: 1e-3 frozen, then 1e-4).
+        var stages = TrainStages.Plan(s.FineTune, s.Epochs);
         var backboneParameters = model.BackboneParameters().ToList();
-        var history = new History();
-        int done = state?.EpochsCompleted ?? 0;
-        using var progress = new ProgressBar();
-        for (int k = 0, start = 0; k < stages.Length; start += stages[k].Epochs, k++)
+        var history = TrainStages.Run(stages, state?.EpochsCompleted ?? 0, (stage, initialEpoch) =>
         {
-            var stage = stages[k];
-            int end = start + stage.Epochs;
-            if (stage.Epochs == 0 || done >= end) continue;
+            double lr = stage.Number == 2 ? s.Lr / 10 : s.Lr;
             foreach (var p in model.parameters()) p.requires_grad = true;
-            if (stage.Frozen) foreach (var p in backboneParameters) p.requires_grad = false;
-            int? stageNumber = stages.Length > 1 ? k + 1 : null;
-            if (stages.Length > 1)
-                log.WriteLine(stage.Frozen ? $"Stage 1: {stage.Epochs} epochs with the backbone ({backboneParameters.Sum(p => p.numel()):N0} parameters) frozen, lr {stage.Lr:G3}"
-                                           : $"Stage 2: {stage.Epochs} epochs with every layer trainable, lr {stage.Lr:G3}");
-            var options = new TrainOptions { Epochs = end, InitialEpoch = done, LearningRate = stage.Lr, Optimizer = "adam", Task = task, StepsPerEpoch = trainLoader.BatchesPerEpoch, Device = device };
-            using var optimizer = OptimizerFactory.Create("adam", model.parameters().Where(p => p.requires_grad), stage.Lr, 0, false, 0);
+            if (stage.FrozenBackbone) foreach (var p in backboneParameters) p.requires_grad = false;
+            int? stageNumber = stage.Number == 0 ? null : stage.Number;
+            if (stageNumber is not null)
+                events.Log(stage.FrozenBackbone ? $"Stage 1: {stage.Epochs} epochs with the backbone ({backboneParameters.Sum(p => p.numel()):N0} parameters) frozen, lr {lr:G3}"
+                                                : $"Stage 2: {stage.Epochs} epochs with every layer trainable, lr {lr:G3}");
+            var options = new TrainOptions { Epochs = stage.End, InitialEpoch = initialEpoch, LearningRate = lr, Optimizer = "adam", Task = task, StepsPerEpoch = trainLoader.BatchesPerEpoch, Device = device };
+            using var optimizer = OptimizerFactory.Create("adam", model.parameters().Where(p => p.requires_grad), lr, 0, false, 0);
             var trainer = new Trainer(options);
-            trainer.Warning += w => log.WriteLine($"warning: {w}");
+            trainer.Warning += w => events.Log($"warning: {w}");
             // Callbacks whose counters the last checkpoint keeps; early stopping counts within a stage.
             var named = new Dictionary<string, Callback> { ["best_checkpoint"] = best };
             if (s.Patience is { } patience) named["early_stopping"] = new EarlyStopping(monitor: monitor, mode: mode, patience: patience, restoreBestWeights: false);
-            var callbacks = new List<Callback> { new CsvLogger(run.ResultsCsv, append: done > 0, columns: Columns), new TerminateOnNaN() };
+            var callbacks = new List<Callback> { new CsvLogger(run.ResultsCsv, append: initialEpoch > 0, columns: Columns), new TerminateOnNaN() };
             callbacks.AddRange(named.Values);
-            if (s.Schedule == "cosine") callbacks.Add(new ShiftedCosine(start, stage.Epochs, stage.Lr));
+            if (s.Schedule == "cosine") callbacks.Add(new ShiftedCosine(stage.Start, stage.Epochs, lr));
             // After every callback that updates counters, the rate or the stop flag: the resumable checkpoint.
             callbacks.Add(new ModelCheckpoint(run.LastModel, (path, _) =>
                 ModelFile.Save(path, model, config, RunResume.CheckpointEntries(trainer, named, optimizer, stageNumber))));
             callbacks.Add(new CurvesCallback(run.ResultsCsv, run.CurvesPng));
-            callbacks.Add(progress);
+            callbacks.AddRange(events.CallbacksWithReports());
             if (state is not null)
             {
                 // The optimizer state belongs to the stage of the checkpoint's last epoch; a new stage starts afresh.
-                bool sameStage = done > start && (state.Phase ?? stageNumber) == stageNumber;
+                bool sameStage = initialEpoch > stage.Start && (state.Phase ?? stageNumber) == stageNumber;
                 if (sameStage) RunResume.RestoreOptimizer(run, optimizer, state);
                 // Last: building the network drew from libtorch's generator; the next epoch must see the saved state.
                 state.Restore(sameStage ? named : new Dictionary<string, Callback> { ["best_checkpoint"] = best });
@@ -219,13 +175,12 @@ public static class DetectionRecipe
             var h = trainer.Fit(model, trainLoader.Epoch, valLoader is null ? null : () => valLoader.Epoch(0), callbacks, optimizer);
             // The next stage starts from this stage's best, so best.svmodel only improves.
             best.Best = best.Best;
-            history = Merge(history, h);
-            done = end;
-            if (h.StopReason is { } reason) { log.WriteLine(reason); break; }
-        }
+            if (h.StopReason is { } reason) events.Log(reason);
+            return h;
+        });
         if (trainLoader.DroppedBoxes > 0)
-            log.WriteLine($"{trainLoader.DroppedBoxes} box(es) dropped over all epochs: augmentation left them under one pixel inside the input.");
-        foreach (var (path, reason) in trainLoader.SkippedFiles.Take(20)) log.WriteLine($"skipped unreadable image {path}: {reason}");
+            events.Log($"{trainLoader.DroppedBoxes} box(es) dropped over all epochs: augmentation left them under one pixel inside the input.");
+        foreach (var (path, reason) in trainLoader.SkippedFiles.Take(20)) events.Log($"skipped unreadable image {path}: {reason}");
         model.Dispose();
         return new DetectionTrainResult(run.Path, history, config, best.Best);
     }
@@ -233,30 +188,24 @@ public static class DetectionRecipe
     private static double? BestOf(TrainingState state) =>
         state.Callbacks.TryGetValue("best_checkpoint", out var best) && best.TryGetValue("best", out var value) ? value : null;
 
-    private static History Merge(History a, History b)
-    {
-        for (int i = 0; i < b.Count; i++) a.Add(b.Epochs[i], b.Logs[i]);
-        return a;
-    }
-
     /// <summary>Opens and checks an annotation set: labels required, unusable boxes dropped with a count.</summary>
-    public static DetectionDataset Open(string path, IReadOnlyList<string>? classes, string what, TextWriter log)
+    public static DetectionDataset Open(string path, IReadOnlyList<string>? classes, string what, Action<string> log)
     {
         var data = DetectionData.Open(path, null, null);
         if (classes is not null) data = data with { Classes = classes };
         data.RequireLabels();
         int before = data.BoxCount;
         data = data.WithUsableBoxes();
-        log.WriteLine($"{char.ToUpperInvariant(what[0])}{what[1..]}: {data.Samples.Count} images, {data.BoxCount} boxes from {path}" +
+        log($"{char.ToUpperInvariant(what[0])}{what[1..]}: {data.Samples.Count} images, {data.BoxCount} boxes from {path}" +
                       (before != data.BoxCount ? $" ({before - data.BoxCount} unusable boxes dropped)" : ""));
         // Every skipped box or line by file and line, so a bad annotation is found without `detect check`.
         var problems = data.Issues.Where(i => !i.IsInformational).ToList();
-        foreach (var issue in problems.Take(20)) log.WriteLine($"warning: {issue}");
-        if (problems.Count > 20) log.WriteLine($"warning: ... and {problems.Count - 20} more (`sharpvision detect check {path}` lists them all)");
+        foreach (var issue in problems.Take(20)) log($"warning: {issue}");
+        if (problems.Count > 20) log($"warning: ... and {problems.Count - 20} more (`sharpvision detect check {path}` lists them all)");
         return data;
     }
 
-    private static IReadOnlyList<(float W, float H)> ChooseAnchors(DetectionSettings s, DetectionDataset train, TextWriter log)
+    private static IReadOnlyList<(float W, float H)> ChooseAnchors(DetectorTrainOptions s, DetectionDataset train, TrainEvents events)
     {
         int count = s.Model.EndsWith(".cfg", StringComparison.OrdinalIgnoreCase) ? 0 : YoloCfg.AnchorCount(s.Model);
         if (s.Anchors is { } file)
@@ -264,31 +213,31 @@ public static class DetectionRecipe
             var numbers = File.ReadAllText(file).Split([',', ' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries)
                 .Select(t => float.Parse(t, CultureInfo.InvariantCulture)).ToArray();
             if (numbers.Length % 2 != 0 || (count > 0 && numbers.Length != 2 * count))
-                throw new InvalidOptionException("--anchors", $"a file of {count} w,h pairs", $"{file} ({numbers.Length} numbers)");
+                throw new InvalidOptionException(DetectorTrainOptions.Name(nameof(DetectorTrainOptions.Anchors)), $"a file of {count} w,h pairs", $"{file} ({numbers.Length} numbers)");
             return Enumerable.Range(0, numbers.Length / 2).Select(i => (numbers[2 * i], numbers[2 * i + 1])).OrderBy(a => a.Item1 * a.Item2).ToList();
         }
         if (count == 0) return [];
         var (sizes, _) = Anchors.BoxSizes(train, s.ImgSize);
         if (sizes.Count < count) return YoloCfg.DefaultAnchors(s.Model, s.ImgSize);
         var k = Anchors.KMeans(sizes, count, s.Seed);
-        log.WriteLine($"Anchors: k-means on {sizes.Count} training boxes (mean IoU {k.MeanIoU:0.###}).");
+        events.Log($"Anchors: k-means on {sizes.Count} training boxes (mean IoU {k.MeanIoU:0.###}).");
         return k.Anchors.OrderBy(a => a.W * a.H).ToList();
     }
 
-    private static (YoloNet Model, string Architecture) CreateModel(DetectionSettings s, int classes, IReadOnlyList<(float W, float H)> anchors, TextWriter log)
+    private static (YoloNet Model, string Architecture) CreateModel(DetectorTrainOptions s, int classes, IReadOnlyList<(float W, float H)> anchors, TrainEvents events)
     {
         YoloNet model;
         string architecture;
         if (s.Model.EndsWith(".cfg", StringComparison.OrdinalIgnoreCase))
         {
-            if (!File.Exists(s.Model)) throw new InvalidOptionException("--model", "an existing .cfg file", s.Model);
+            if (!File.Exists(s.Model)) throw new InvalidOptionException(DetectorTrainOptions.Name(nameof(DetectorTrainOptions.Model)), "an existing .cfg file", s.Model);
             model = new YoloModel(File.ReadAllText(s.Model), Path.GetFileNameWithoutExtension(s.Model));
             if (model.Classes != classes) throw new ModelDefinitionException($"{s.Model}: its [yolo] layers have classes={model.Classes} but the data has {classes} classes");
             architecture = Path.GetFileNameWithoutExtension(s.Model);
         }
-        else if (YoloCfg.IsBuiltIn(s.Model))
+        else if (DetectorRegistry.Contains(s.Model))
         {
-            model = new YoloModel(YoloCfg.Build(s.Model, classes, s.ImgSize, anchors), s.Model);
+            model = DetectorRegistry.Create(s.Model, new DetectorOptions(classes, s.ImgSize, anchors));
             architecture = s.Model;
         }
         else if (s.Model.StartsWith(YoloBackboneModel.Prefix, StringComparison.Ordinal) && ModelRegistry.Contains(s.Model[YoloBackboneModel.Prefix.Length..]))
@@ -300,7 +249,7 @@ public static class DetectionRecipe
                 backbone = PretrainedWeights.ArchitectureFor(backbone, source);
                 classifier = ModelRegistry.Create(backbone, new ModelOptions(1000, s.ImgSize));
                 PretrainedWeights.Load(source, classifier);
-                log.WriteLine($"--pretrained {source}: {backbone} backbone with ImageNet weights (shipped with SharpVision), new {classes}-class YOLOv3 head.");
+                events.Log($"--pretrained {source}: {backbone} backbone with ImageNet weights (shipped with SharpVision), new {classes}-class YOLOv3 head.");
             }
             else
             {
@@ -310,23 +259,23 @@ public static class DetectionRecipe
             architecture = YoloBackboneModel.Prefix + backbone;
         }
         else
-            throw new InvalidOptionException("--model", $"one of {string.Join(", ", YoloCfg.Names)}, yolov3-<backbone> (a registered ResNet: {string.Join(", ", ModelRegistry.Names.Where(n => n.StartsWith("resnet", StringComparison.Ordinal)))}) or a .cfg file", s.Model);
+            throw new InvalidOptionException(DetectorTrainOptions.Name(nameof(DetectorTrainOptions.Model)), $"one of {string.Join(", ", DetectorRegistry.Names)}, yolov3-<backbone> (a registered ResNet: {string.Join(", ", ModelRegistry.Names.Where(n => n.StartsWith("resnet", StringComparison.Ordinal)))}) or a .cfg file", s.Model);
 
         if (s.Pretrained is { } weightsFile && !PretrainedWeights.Sources.Contains(weightsFile))
         {
             if (model is not YoloModel darknet)
-                throw new InvalidOptionException("--pretrained", $"{string.Join(", ", PretrainedWeights.Sources)} for a yolov3-<backbone> model", weightsFile);
+                throw new InvalidOptionException(DetectorTrainOptions.Name(nameof(DetectorTrainOptions.Pretrained)), $"{string.Join(", ", PretrainedWeights.Sources)} for a yolov3-<backbone> model", weightsFile);
             if (!weightsFile.EndsWith(".weights", StringComparison.OrdinalIgnoreCase))
-                throw new InvalidOptionException("--pretrained", "a Darknet .weights file (backbone layers)", weightsFile);
+                throw new InvalidOptionException(DetectorTrainOptions.Name(nameof(DetectorTrainOptions.Pretrained)), "a Darknet .weights file (backbone layers)", weightsFile);
             int loaded = LoadDarknetBackbone(darknet, weightsFile);
-            log.WriteLine($"--pretrained {weightsFile}: loaded the first {loaded} layers (backbone) from the Darknet weights.");
+            events.Log($"--pretrained {weightsFile}: loaded the first {loaded} layers (backbone) from the Darknet weights.");
         }
         if (s.Weights is { } full)
         {
             var (cfg, loaded) = ModelFile.LoadModule(full, YoloDetector.Build);
             StateDicts.LoadStrict(model, loaded.state_dict(), full);
             loaded.Dispose();
-            log.WriteLine($"Loaded every weight from {full} ({cfg.Architecture}).");
+            events.Log($"Loaded every weight from {full} ({cfg.Architecture}).");
         }
         return (model, architecture);
     }
@@ -335,7 +284,7 @@ public static class DetectionRecipe
     /// Fills the longest prefix of the model's layers, up to the last one before the first head's output
     /// convolution, that the <c>.weights</c> file holds (darknet53.conv.74 fills YOLOv3's 75 backbone layers).
     /// </summary>
-    public static int LoadDarknetBackbone(YoloModel model, string path)
+    internal static int LoadDarknetBackbone(YoloModel model, string path)
     {
         long available = new FileInfo(path).Length;
         var config = model.Network.Config;

@@ -11,23 +11,29 @@ using SharpVision.Weights;
 using SharpVision.Weights.Pretrained;
 using TorchSharp;
 
-namespace SharpVision.Cli.Recipes;
+namespace SharpVision.Api;
 
-/// <summary>What a finished training run reports back.</summary>
-public sealed record TrainResult(string RunDir, History History, ModelConfig Config, string? StopReason);
+/// <summary>What a finished classification run reports back: its folder, the epochs' logs, the model's config and why it stopped early.</summary>
+public sealed record TrainResult(string RunDir, History History, ModelConfig Config, string? StopReason)
+{
+    /// <summary>weights/best.svmodel (the best epoch by the monitored metric); may be missing when every epoch was NaN.</summary>
+    public string BestPath => Path.Combine(RunDir, "weights", "best" + ModelFile.Extension);
+    /// <summary>weights/last.svmodel (the last finished epoch, with the state <see cref="Classifier.Resume"/> continues from).</summary>
+    public string LastPath => Path.Combine(RunDir, "weights", "last" + ModelFile.Extension);
+}
 
 /// <summary>
-/// The classification recipe behind <c>sharpvision train</c>: files -> dataset -> loader -> model -> trainer -> run
-/// folder. Kept outside the library (like torchvision's references/): it only wires library pieces together.
+/// The classification recipe behind <see cref="Classifier.Train(string, ClassifierTrainOptions, TrainEvents?)"/> and
+/// <c>sharpvision train</c>: files -> dataset -> loader -> model -> trainer -> run folder.
 /// </summary>
-public static class ClassificationRecipe
+internal static class ClassificationRecipe
 {
     /// <summary>
-    /// Trains from scratch (or from <see cref="TrainSettings.Pretrained"/> / <see cref="TrainSettings.Weights"/>), or,
-    /// with <paramref name="resume"/>, continues the run in <see cref="TrainSettings.Out"/> from its last checkpoint:
+    /// Trains from scratch (or from <see cref="ClassifierTrainOptions.Pretrained"/> / <see cref="ClassifierTrainOptions.Weights"/>), or,
+    /// with <paramref name="resume"/>, continues the run in <see cref="ClassifierTrainOptions.Out"/> from its last checkpoint:
     /// weights, optimizer state, epoch counter, learning rate, random state and callback counters.
     /// </summary>
-    public static TrainResult Train(TrainSettings s, TextWriter log, bool resume = false)
+    public static TrainResult Train(ClassifierTrainOptions s, TrainEvents events, bool resume = false)
     {
         var plan = ThreadPlan.Choose(Environment.ProcessorCount, s.Workers);
         torch.set_num_threads(plan.TorchThreads);
@@ -35,17 +41,16 @@ public static class ClassificationRecipe
         var device = Devices.Resolve(s.Device);
 
         // Files -> dataset (+ validation).
-        var (train, val) = LoadData(s, log);
+        var (train, val) = LoadData(s, events);
         if (val is not null)
-            log.WriteLine($"Validation: {val.Count} images" + (s.Val is null ? $" (stratified {s.ValSplit:0.##} of the data, seed {s.Seed})" : $" from {s.Val}"));
+            events.Log($"Validation: {val.Count} images" + (s.Val is null ? $" (stratified {s.ValSplit:0.##} of the data, seed {s.Seed})" : $" from {s.Val}"));
 
         // Run folder (locked while we write it).
         string runDir = s.Out ?? RunFolder.NextExperiment(Path.Combine("runs", "train"));
         using var run = RunFolder.Open(runDir, existOk: s.ExistOk, resume: resume);
 
         // Model, preprocessing and, on resume, the state to continue from.
-        var augment = s.Augment is null ? new AugmentOptions()
-            : File.Exists(s.Augment) ? AugmentOptions.FromYamlFile(s.Augment) : AugmentOptions.Parse(s.Augment);
+        var augment = ReadAugment(s);
         TrainingState? state = null;
         ImageClassifier model;
         ModelConfig config;
@@ -54,25 +59,25 @@ public static class ClassificationRecipe
             state = RunResume.ReadState(run);
             if (RunResume.IsFinished(state, s.Epochs))
             {
-                log.WriteLine(RunResume.FinishedMessage(runDir, state, s.Epochs));
+                events.Log(RunResume.FinishedMessage(runDir, state, s.Epochs));
                 return new TrainResult(run.Path, new History(), ModelFile.ReadConfig(run.LastModel), state.StopReason);
             }
             (config, model) = ModelFile.Load(run.LastModel);
             if (!config.Classes.SequenceEqual(train.Classes))
                 throw new SharpVisionException($"--resume {runDir}: the data's classes ({string.Join(", ", train.Classes)}) differ from the run's ({string.Join(", ", config.Classes)}).");
-            log.WriteLine($"Resuming {runDir} after epoch {state.EpochsCompleted} of {s.Epochs} (learning rate {state.LearningRate:G4}).");
+            events.Log($"Resuming {runDir} after epoch {state.EpochsCompleted} of {s.Epochs} (learning rate {state.LearningRate:G4}).");
         }
         else
         {
-            (model, config) = CreateModel(s, train, augment, log);
-            AtomicFile.WriteAllText(run.ArgsYaml, TrainSettingsYaml.Write(s with { Out = run.Path, Data = Path.GetFullPath(s.Data), Val = s.Val is null ? null : Path.GetFullPath(s.Val), Augment = NullIfEmpty(augment.ToSpec()) }));
+            (model, config) = CreateModel(s, train, augment, events);
+            AtomicFile.WriteAllText(run.ArgsYaml, ArgsYaml.Write(s with { Out = run.Path, Data = Path.GetFullPath(s.Data), Val = s.Val is null ? null : Path.GetFullPath(s.Val), Augment = NullIfEmpty(augment.ToSpec()) }));
             AtomicFile.WriteAllText(run.ClassesTxt, string.Join('\n', train.Classes) + "\n");
         }
         var pre = config.Preprocessing;
         bool binary = config.NumClasses == 1;
-        log.WriteLine($"Model: {config.Architecture} ({CountParameters(model):N0} parameters), input {pre.Size}x{pre.Size}, " +
+        events.Log($"Model: {config.Architecture} ({CountParameters(model):N0} parameters), input {pre.Size}x{pre.Size}, " +
                       $"{(binary ? "binary (sigmoid)" : $"{config.NumClasses}-class softmax")}, device {device}, {plan.Workers} loader worker(s) + {plan.TorchThreads} libtorch thread(s)");
-        log.WriteLine($"Run folder: {run.Path}");
+        events.Log($"Run folder: {run.Path}");
 
         // Dataset -> loaders.
         var decode = new DecodeOptions { MaxPixels = s.MaxPixels };
@@ -81,8 +86,8 @@ public static class ClassificationRecipe
         var valLoader = val is null ? null : new DataLoader(val, ImagePipeline.Create(pre, null, decode), pre,
             new DataLoaderOptions { BatchSize = s.Batch, Shuffle = false, Seed = s.Seed, Workers = plan.Workers });
 
-        // Phases: one plain run, or --fine-tune E1,E2 (phase 1 = frozen backbone, phase 2 = unfrozen at layer-group rates).
-        var phases = PlanPhases(s);
+        // Stages: one plain run, or FineTune (E1, E2): stage 1 = frozen backbone, stage 2 = unfrozen at layer-group rates.
+        var stages = TrainStages.Plan(s.FineTune, s.Epochs);
         int done = state?.EpochsCompleted ?? 0;
         if (state is not null)
         {
@@ -91,24 +96,20 @@ public static class ClassificationRecipe
             RunResume.TruncateRows(Path.Combine(run.Path, "steps.csv"), done);
         }
         model.to(device);
-        History history = new();
-        string? stopReason = null;
-        foreach (var phase in phases)
+        bool append = resume && done > 0;
+        var history = TrainStages.Run(stages, done, (stage, initialEpoch) =>
         {
-            if (done >= phase.End) continue;
-            ApplyFreezing(s, phase, model, log);
-            // The optimizer state in the checkpoint belongs to the phase of its last epoch.
-            var phaseState = state is not null && (state.Phase ?? phase.Number) == phase.Number && state.EpochsCompleted > phase.Start ? state : null;
-            var h = RunPhase(s, phase, phases.Count > 1, model, config, run, train, val, trainLoader, valLoader, augment, device, Math.Max(done, phase.Start), phaseState, resume && done > 0, log);
-            foreach (var (epoch, logs) in h.Epochs.Zip(h.Logs)) history.Add(epoch, logs);
-            stopReason = h.StopReason;
-            done = phase.End;
-            resume = true; // later phases append to the same files
-            if (h.StopReason is not null) break;
-        }
-        ReportSkipped("training", trainLoader, log);
-        if (valLoader is not null) ReportSkipped("validation", valLoader, log);
-        if (stopReason is { } reason) log.WriteLine(reason);
+            ApplyFreezing(s, stage, model, events);
+            // The optimizer state in the checkpoint belongs to the stage of its last epoch.
+            var stageState = state is not null && (state.Phase ?? stage.Number) == stage.Number && state.EpochsCompleted > stage.Start ? state : null;
+            var h = RunPhase(s, stage, stages.Count > 1, model, config, run, train, val, trainLoader, valLoader, augment, device, initialEpoch, stageState, append, events);
+            append = true; // later stages append to the same files
+            return h;
+        });
+        string? stopReason = history.StopReason;
+        ReportSkipped("training", trainLoader, events);
+        if (valLoader is not null) ReportSkipped("validation", valLoader, events);
+        if (stopReason is { } reason) events.Log(reason);
         model.Dispose();
         return new TrainResult(run.Path, history, config, stopReason);
     }
@@ -117,50 +118,29 @@ public static class ClassificationRecipe
     /// <c>sharpvision lr-find</c>: the same data, model, freezing (phase 1 with --fine-tune) and optimizer as
     /// <see cref="Train"/> would use, swept over rates; writes <paramref name="png"/> and returns the result.
     /// </summary>
-    public static LrFindResult LrFind(TrainSettings s, double start, double end, int steps, string png, TextWriter log)
+    public static LrFindResult LrFind(ClassifierTrainOptions s, double start, double end, int steps, string png, TrainEvents events)
     {
         var plan = ThreadPlan.Choose(Environment.ProcessorCount, s.Workers);
         torch.set_num_threads(plan.TorchThreads);
         torch.manual_seed(s.Seed);
         var device = Devices.Resolve(s.Device);
-        var (train, _) = LoadData(s, log);
-        var augment = s.Augment is null ? new AugmentOptions()
-            : File.Exists(s.Augment) ? AugmentOptions.FromYamlFile(s.Augment) : AugmentOptions.Parse(s.Augment);
-        var (model, config) = CreateModel(s, train, augment, log);
+        var (train, _) = LoadData(s, events);
+        var augment = ReadAugment(s);
+        var (model, config) = CreateModel(s, train, augment, events);
         using var _ = model;
-        var phase = PlanPhases(s)[0];
-        ApplyFreezing(s, phase, model, log);
+        var phase = TrainStages.Plan(s.FineTune, s.Epochs)[0];
+        ApplyFreezing(s, phase, model, events);
         var pre = config.Preprocessing;
         var loader = new DataLoader(train, ImagePipeline.Create(pre, new Augmenter(augment), new DecodeOptions { MaxPixels = s.MaxPixels }), pre,
             new DataLoaderOptions { BatchSize = s.Batch, Seed = s.Seed, Workers = plan.Workers });
-        log.WriteLine($"lr-find: {steps} steps of {s.Batch} images, rate {start:G2} -> {end:G2} (exponential), {s.Optimizer}; the weights are restored afterwards.");
+        events.Log($"lr-find: {steps} steps of {s.Batch} images, rate {start:G2} -> {end:G2} (exponential), {s.Optimizer}; the weights are restored afterwards.");
         var result = LrFinder.Run(model, loader.Epoch, s.Optimizer, start, end, steps, device, s.Momentum, s.WeightDecay);
         LrFinder.SavePlot(result, png, $"Learning rate finder: {config.Architecture} on {Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}");
-        if (result.StopReason is { } why) log.WriteLine($"Stopped after {result.Rates.Length} steps: {why}.");
+        if (result.StopReason is { } why) events.Log($"Stopped after {result.Rates.Length} steps: {why}.");
         return result;
     }
 
-    /// <summary>One training phase: epochs [Start, End), 1-based <see cref="Number"/>.</summary>
-    private sealed record Phase(int Number, int Start, int End);
-
-    private static List<Phase> PlanPhases(TrainSettings s)
-    {
-        if (ParseFineTune(s.FineTune) is not { } ft) return [new Phase(0, 0, s.Epochs)];
-        return [new Phase(1, 0, ft.Frozen), new Phase(2, ft.Frozen, ft.Frozen + ft.Unfrozen)];
-    }
-
-    /// <summary>"E1,E2" -> (E1, E2), both >= 1; null for null.</summary>
-    public static (int Frozen, int Unfrozen)? ParseFineTune(string? text)
-    {
-        if (text is null) return null;
-        var parts = text.Split(',');
-        if (parts.Length == 2 && int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out int e1)
-            && int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out int e2) && e1 >= 1 && e2 >= 1)
-            return (e1, e2);
-        throw new InvalidOptionException("--fine-tune", "two epoch counts E1,E2 (each >= 1), e.g. 3,3", text);
-    }
-
-    private static void ApplyFreezing(TrainSettings s, Phase phase, ImageClassifier model, TextWriter log)
+    private static void ApplyFreezing(ClassifierTrainOptions s, TrainStage phase, ImageClassifier model, TrainEvents events)
     {
         string what;
         switch (phase.Number)
@@ -183,19 +163,19 @@ public static class ClassificationRecipe
                 break;
         }
         var (trainable, frozen) = Freezing.Count(model);
-        log.WriteLine($"{what} (trainable params: {trainable:N0}, non-trainable params: {frozen:N0}).");
+        events.Log($"{what} (trainable params: {trainable:N0}, non-trainable params: {frozen:N0}).");
     }
 
-    private static History RunPhase(TrainSettings s, Phase phase, bool logPhase, ImageClassifier model, ModelConfig config, RunFolder run,
+    private static History RunPhase(ClassifierTrainOptions s, TrainStage phase, bool logPhase, ImageClassifier model, ModelConfig config, RunFolder run,
         ClassificationDataset train, ClassificationDataset? val, DataLoader trainLoader, DataLoader? valLoader, AugmentOptions augment,
-        torch.Device device, int initialEpoch, TrainingState? state, bool append, TextWriter log)
+        torch.Device device, int initialEpoch, TrainingState? state, bool append, TrainEvents events)
     {
         // Frozen-feature cache: the backbone is fixed, so its features are computed once per image (per augmented copy).
         bool augmenting = augment.ToSpec().Length > 0;
         bool cacheable = Freezing.IsBackboneFrozen(model) && s.FeatureCache == "auto";
         if (cacheable && augmenting && s.CacheAugmented is null)
         {
-            log.WriteLine("Backbone frozen but augmentation is on: features are not cached (add --cache-augmented K to cache K augmented copies per image).");
+            events.Log("Backbone frozen but augmentation is on: features are not cached (add --cache-augmented K to cache K augmented copies per image).");
             cacheable = false;
         }
         FeatureCache? trainCache = null, valCache = null;
@@ -205,13 +185,13 @@ public static class ClassificationRecipe
             var passLoader = trainLoader.Options.StepsPerEpoch is null ? trainLoader
                 : new DataLoader(train, ImagePipeline.Create(config.Preprocessing, new Augmenter(augment), new DecodeOptions { MaxPixels = s.MaxPixels }),
                     config.Preprocessing, trainLoader.Options with { StepsPerEpoch = null });
-            log.WriteLine($"Caching backbone features for {train.Count} training images" + (copies > 1 ? $" x {copies} augmented copies" : "")
+            events.Log($"Caching backbone features for {train.Count} training images" + (copies > 1 ? $" x {copies} augmented copies" : "")
                 + (val is null ? "" : $" and {val.Count} validation images") + " ...");
             trainCache = FeatureCache.Compute(model, passLoader, copies, device);
             if (valLoader is not null) valCache = FeatureCache.Compute(model, valLoader, 1, device);
             double seconds = trainCache.Elapsed.TotalSeconds + (valCache?.Elapsed.TotalSeconds ?? 0);
             long bytes = 4L * trainCache.Width * (trainCache.Count * trainCache.Copies + (valCache?.Count ?? 0));
-            log.WriteLine($"Caching backbone features for {train.Count + (val?.Count ?? 0)} images took {seconds:0.0} s " +
+            events.Log($"Caching backbone features for {train.Count + (val?.Count ?? 0)} images took {seconds:0.0} s " +
                 $"({(trainCache.OnDisk ? "on disk" : "in memory")}, {bytes / 1048576.0:0.0} MB; the head trains on [N, {trainCache.Width}] features).");
         }
         try
@@ -239,10 +219,10 @@ public static class ClassificationRecipe
             // Phase 2 of --fine-tune: half the rate (fastai), spread over layer groups head first (lr, lr/10, lr/100).
             double baseLr = phase.Number == 2 ? s.Lr / 2 : s.Lr;
             using var optimizer = phase.Number == 2
-                ? BuildGroupedOptimizer(s, model, baseLr, log)
+                ? BuildGroupedOptimizer(s, model, baseLr, events)
                 : OptimizerFactory.Create(s.Optimizer, model.parameters().Where(p => p.requires_grad), s.Lr, s.Momentum, s.Nesterov, s.WeightDecay);
             var trainer = new Trainer(options);
-            trainer.Warning += w => log.WriteLine($"warning: {w}");
+            trainer.Warning += w => events.Log($"warning: {w}");
 
             string monitor = val is null && s.Monitor.StartsWith("val_", StringComparison.Ordinal) ? s.Monitor[4..] : s.Monitor;
             var named = new Dictionary<string, Callback>
@@ -275,8 +255,7 @@ public static class ClassificationRecipe
             int? phaseNumber = logPhase ? phase.Number : null;
             callbacks.Add(new ModelCheckpoint(run.LastModel, (path, _) =>
                 ModelFile.Save(path, model, config, RunResume.CheckpointEntries(trainer, named, optimizer, phaseNumber))));
-            using var progress = new ProgressBar();
-            callbacks.Add(progress);
+            callbacks.AddRange(events.CallbacksWithReports());
 
             if (state is not null)
             {
@@ -300,11 +279,11 @@ public static class ClassificationRecipe
         }
     }
 
-    private static torch.optim.Optimizer BuildGroupedOptimizer(TrainSettings s, ImageClassifier model, double headLr, TextWriter log)
+    private static torch.optim.Optimizer BuildGroupedOptimizer(ClassifierTrainOptions s, ImageClassifier model, double headLr, TrainEvents events)
     {
         var groups = Freezing.LayerGroups(model, backboneGroups: 2);
         var rates = DiscriminativeRates.Rates(groups.Count, headLr);
-        log.WriteLine("Layer-group learning rates (head first): " + string.Join(", ", rates.Select(r => r.ToString("G3", CultureInfo.InvariantCulture))) + ".");
+        events.Log("Layer-group learning rates (head first): " + string.Join(", ", rates.Select(r => r.ToString("G3", CultureInfo.InvariantCulture))) + ".");
         return DiscriminativeRates.Create(s.Optimizer, groups, rates, s.Momentum, s.Nesterov, s.WeightDecay);
     }
 
@@ -323,11 +302,11 @@ public static class ClassificationRecipe
     }
 
     /// <summary>The network for a new run: registered/YAML architecture, optional pretrained backbone or full weights.</summary>
-    private static (ImageClassifier Model, ModelConfig Config) CreateModel(TrainSettings s, ClassificationDataset train, AugmentOptions augment, TextWriter log)
+    private static (ImageClassifier Model, ModelConfig Config) CreateModel(ClassifierTrainOptions s, ClassificationDataset train, AugmentOptions augment, TrainEvents events)
     {
         bool binary = s.Labels switch
         {
-            "binary" => train.Classes.Count == 2 ? true : throw new InvalidOptionException("--labels", "binary only with exactly 2 classes", $"binary ({train.Classes.Count} classes)"),
+            "binary" => train.Classes.Count == 2 ? true : throw new InvalidOptionException(ClassifierTrainOptions.Name(nameof(ClassifierTrainOptions.Labels)), "binary only with exactly 2 classes", $"binary ({train.Classes.Count} classes)"),
             "categorical" => false,
             _ => train.Classes.Count == 2,
         };
@@ -338,20 +317,19 @@ public static class ClassificationRecipe
         {
             architecture = PretrainedWeights.ArchitectureFor(s.Model, source);
             if (architecture != s.Model)
-                log.WriteLine($"--pretrained {source}: using {architecture}, the {s.Model} whose ImageNet weights ship with SharpVision (NuGet), with a new {outputs}-output head.");
+                events.Log($"--pretrained {source}: using {architecture}, the {s.Model} whose ImageNet weights ship with SharpVision (NuGet), with a new {outputs}-output head.");
             model = ModelRegistry.Create(architecture, new ModelOptions(outputs, s.ImgSize));
             PretrainedWeights.Load(source, model);
             if (PretrainedWeights.IsFile(source))
-                log.WriteLine($"--pretrained {source}: backbone weights loaded; the file's classifier ({model.Info.Classifier}) dropped, a new {outputs}-output head made.");
+                events.Log($"--pretrained {source}: backbone weights loaded; the file's classifier ({model.Info.Classifier}) dropped, a new {outputs}-output head made.");
         }
         else
         {
             model = ModelRegistry.Create(s.Model, new ModelOptions(outputs, s.ImgSize));
         }
-        var pre = model.Info.Preprocessing;
-        if (augment.Rescale is { } rescale) pre = pre with { Scale = rescale };
-        if (augment.Mean is { } mean) pre = pre with { Mean = mean };
-        if (augment.Std is { } std) pre = pre with { Std = std };
+        // rescale / mean / std of the augmentation options replace the model's: saved in the config, so validation,
+        // evaluation and prediction normalise the same way.
+        var pre = augment.ApplyTo(model.Info.Preprocessing);
         bool custom = ModelRegistry.IsDefinitionFile(s.Model);
         var config = new ModelConfig
         {
@@ -365,7 +343,7 @@ public static class ClassificationRecipe
         {
             // A PyTorch / safetensors state dict: every key, same shapes (torchvision's names).
             PyTorchWeights.LoadStrict(model, stateDict);
-            log.WriteLine($"Loaded every weight from {stateDict}.");
+            events.Log($"Loaded every weight from {stateDict}.");
         }
         else if (s.Weights is { } weights)
         {
@@ -374,7 +352,7 @@ public static class ClassificationRecipe
                 throw new ModelFileException($"--weights {weights} is a {loadedConfig.Architecture} with {loadedConfig.NumClasses} output(s); this run builds a {config.Architecture} with {config.NumClasses}.");
             StateDicts.LoadStrict(model, loaded.state_dict(), weights);
             loaded.Dispose();
-            log.WriteLine($"Loaded every weight from {weights}.");
+            events.Log($"Loaded every weight from {weights}.");
         }
         return (model, config);
     }
@@ -387,32 +365,36 @@ public static class ClassificationRecipe
         return weights;
     }
 
+    /// <summary>The augmentation options: key=value text, or a YAML file of them; none when null.</summary>
+    internal static AugmentOptions ReadAugment(ClassifierTrainOptions s) => s.Augment is null ? new AugmentOptions()
+        : File.Exists(s.Augment) ? AugmentOptions.FromYamlFile(s.Augment) : AugmentOptions.Parse(s.Augment);
+
     private static string? NullIfEmpty(string v) => v.Length == 0 ? null : v;
 
-    private static (ClassificationDataset Train, ClassificationDataset? Val) LoadData(TrainSettings s, TextWriter log)
+    private static (ClassificationDataset Train, ClassificationDataset? Val) LoadData(ClassifierTrainOptions s, TrainEvents events)
     {
         var layout = s.Layout == "auto" ? DatasetLayouts.Detect(s.Data) : DatasetLayouts.Parse(s.Layout);
         var all = DatasetLayouts.Load(layout, s.Data, s.LabelPattern, s.FilenameColumn, s.LabelColumn);
-        foreach (var w in all.Warnings) log.WriteLine($"warning: {w}");
-        foreach (var line in DatasetScan.Scan(all).Lines()) log.WriteLine(line);
+        foreach (var w in all.Warnings) events.Log($"warning: {w}");
+        foreach (var line in DatasetScan.Scan(all).Lines()) events.Log(line);
         if (s.Val is not null)
         {
             var valLayout = s.Layout == "auto" ? DatasetLayouts.Detect(s.Val) : layout;
             var val = DatasetLayouts.Load(valLayout, s.Val, s.LabelPattern, s.FilenameColumn, s.LabelColumn, all.Classes);
-            foreach (var w in val.Warnings) log.WriteLine($"warning: {w}");
+            foreach (var w in val.Warnings) events.Log($"warning: {w}");
             return (all, val);
         }
         if (s.ValSplit is null or 0) return (all, null);
         return DatasetSplit.Stratified(all, s.ValSplit.Value, s.Seed);
     }
 
-    private static void ReportSkipped(string what, DataLoader loader, TextWriter log)
+    private static void ReportSkipped(string what, DataLoader loader, TrainEvents events)
     {
         var files = loader.SkippedFiles;
         if (files.Count == 0) return;
-        log.WriteLine($"{files.Count} unreadable {what} image(s) were skipped ({loader.SkippedImages} skips over all epochs):");
-        foreach (var (path, reason) in files.Take(20)) log.WriteLine($"  {path}: {reason}");
-        if (files.Count > 20) log.WriteLine($"  ... and {files.Count - 20} more");
+        events.Log($"{files.Count} unreadable {what} image(s) were skipped ({loader.SkippedImages} skips over all epochs):");
+        foreach (var (path, reason) in files.Take(20)) events.Log($"  {path}: {reason}");
+        if (files.Count > 20) events.Log($"  ... and {files.Count - 20} more");
     }
 
     private static long CountParameters(torch.nn.Module model) => model.parameters().Sum(p => p.numel());

@@ -1,7 +1,6 @@
 using SharpVision.Reports;
-using SharpVision.Training.Callbacks;
 
-namespace SharpVision.Cli.Recipes;
+namespace SharpVision.Training.Callbacks;
 
 /// <summary>Redraws curves.png from results.csv after every epoch, so a running run can be watched.</summary>
 public sealed class CurvesCallback(string resultsCsv, string png) : Callback

@@ -1,11 +1,10 @@
 using System.Globalization;
 using SharpVision.Runs;
-using SharpVision.Training;
 using SharpVision.Training.Callbacks;
 using SharpVision.Weights;
 using TorchSharp;
 
-namespace SharpVision.Cli.Recipes;
+namespace SharpVision.Training;
 
 /// <summary>
 /// What the classification and detection recipes share to make a run resumable: the extra entries of the last

@@ -1,0 +1,252 @@
+using System.Text;
+using SharpVision.Data;
+using SharpVision.Evaluation;
+using SharpVision.Models;
+using SharpVision.Reports;
+using SharpVision.Runs;
+using SharpVision.Training;
+using SharpVision.Weights;
+using SharpVision.Weights.Onnx;
+using TorchSharp;
+
+namespace SharpVision.Api;
+
+/// <summary>Where and how a loaded model runs: batch size, device and loader threads.</summary>
+public sealed record InferenceOptions
+{
+    /// <summary>Images per forward pass.</summary>
+    public int Batch { get; init; } = 64;
+    /// <summary>auto, cpu, cuda or cuda:N.</summary>
+    public string Device { get; init; } = "auto";
+    /// <summary>Decoding threads (null = chosen from the cores).</summary>
+    public int? Workers { get; init; }
+}
+
+/// <summary>One image's prediction: the best label, its score and every class's probability (in <see cref="Classifier.Classes"/> order).</summary>
+public sealed record ClassPrediction(string Path, string Label, float Score, float[] Probabilities);
+
+/// <summary>Predictions for a list of files, with the unreadable ones and why.</summary>
+public sealed record ClassifierPredictions(IReadOnlyList<ClassPrediction> Images, IReadOnlyList<ImageDecodeException> Skipped, IReadOnlyList<string> Classes)
+{
+    /// <summary>The predictions as the table <c>sharpvision predict</c> prints and writes.</summary>
+    public PredictionTable ToTable() => new(Images.Select(i => i.Path).ToList(), Images.Select(i => i.Probabilities).ToArray(), Classes);
+}
+
+/// <summary>How <see cref="Classifier.Evaluate"/> reads its data set.</summary>
+public sealed record ClassifierEvaluateOptions
+{
+    /// <summary>auto, folders, filenames or csv.</summary>
+    public string Layout { get; init; } = "auto";
+    /// <summary>Filenames layout: a regex whose one group is the label.</summary>
+    public string? LabelPattern { get; init; }
+    /// <summary>k of the top-k accuracy (at most the number of classes).</summary>
+    public int TopK { get; init; } = 5;
+}
+
+/// <summary>A classifier's scores on a labelled set: the summary (accuracy, per class, confusion matrix) and what was left out.</summary>
+public sealed record ClassifierEvaluation(string ModelPath, string Data, EvaluationSummary Summary, InferenceResult Inference,
+    IReadOnlyList<UnknownLabel> Unknown, ClassificationDataset Dataset)
+{
+    /// <summary>Overall accuracy.</summary>
+    public double Accuracy => Summary.Accuracy;
+    /// <summary>[actual, predicted] counts.</summary>
+    public int[,] ConfusionMatrix => Summary.Report.ConfusionMatrix;
+
+    /// <summary>
+    /// Writes <c>sharpvision evaluate</c>'s folder: metrics.json, report.txt, confusion_matrix.png and (when
+    /// <paramref name="topLosses"/> > 0) top_losses.png. <paramref name="extra"/> goes into metrics.json.
+    /// </summary>
+    public void Save(string folder, int topLosses = 16, IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var classes = Summary.Classes;
+        Directory.CreateDirectory(folder);
+        AtomicFile.WriteAllText(Path.Combine(folder, "metrics.json"), Summary.ToJson(extra, indented: true) + "\n");
+        AtomicFile.WriteAllText(Path.Combine(folder, "report.txt"), ReportText());
+        ConfusionMatrixPlot.Save(Summary.Report.ConfusionMatrix, classes, Path.Combine(folder, "confusion_matrix.png"));
+        if (topLosses > 0)
+        {
+            var r = Inference;
+            var worst = TopLosses.Select(r.Samples.Select(s => s.Path).ToList(), r.Actual, r.Probabilities, r.Losses, topLosses);
+            var tiles = worst.Select(t => new ImageFileTile(t.Path, t.Caption(classes), t.Wrong ? CaptionColor.Red : CaptionColor.Black)).ToList();
+            ImageFileGrid.Save(tiles, Path.Combine(folder, "top_losses.png"), columns: Math.Min(4, tiles.Count), tileSize: 160,
+                title: "Top losses: predicted / actual / probability of actual");
+        }
+    }
+
+    private string ReportText()
+    {
+        var sb = new StringBuilder();
+        sb.Append($"model {ModelPath}\ndata  {Data}\n\n");
+        sb.Append(Summary.ToText(4));
+        if (Unknown.Count > 0)
+        {
+            sb.Append($"\nNot evaluated, label not among the model's classes ({Unknown.Count}):\n");
+            foreach (var u in Unknown) sb.Append($"  {u.Path}  (label '{u.Label}')\n");
+        }
+        if (Inference.Skipped.Count > 0)
+        {
+            sb.Append($"\nUnreadable, skipped ({Inference.Skipped.Count}):\n");
+            foreach (var s in Inference.Skipped) sb.Append($"  {s.Path}: {s.Reason}\n");
+        }
+        return sb.ToString();
+    }
+}
+
+/// <summary>
+/// Image classification from C#, the same engine as <c>sharpvision train / predict / evaluate</c>:
+/// <code>
+/// var run = Classifier.Train("data/train", new ClassifierTrainOptions { Model = "resnet18", Pretrained = "imagenet", FineTune = (3, 3) });
+/// using var model = Classifier.Load(run.BestPath);
+/// var preds = model.Predict(Directory.GetFiles("test1"));
+/// var report = model.Evaluate("data/val");
+/// </code>
+/// </summary>
+public sealed class Classifier : IDisposable
+{
+    private readonly ImageClassifier? _model;
+    private readonly OnnxClassifier? _onnx;
+    private readonly InferenceOptions _options;
+    private readonly torch.Device? _device;
+    private readonly int _workers;
+
+    private Classifier(string path, ModelConfig? config, ImageClassifier? model, OnnxClassifier? onnx, InferenceOptions options)
+    {
+        ModelPath = path;
+        Config = config;
+        _model = model;
+        _onnx = onnx;
+        _options = options;
+        Classes = config?.Classes ?? onnx!.Classes;
+        var plan = ThreadPlan.Choose(Environment.ProcessorCount, options.Workers);
+        _workers = plan.Workers;
+        if (model is not null)
+        {
+            torch.set_num_threads(plan.TorchThreads);
+            _device = Devices.Resolve(options.Device);
+        }
+    }
+
+    /// <summary>The model file in use (a run folder resolves to its weights/best.svmodel).</summary>
+    public string ModelPath { get; }
+    /// <summary>The model's config (architecture, classes, preprocessing); null for an ONNX model.</summary>
+    public ModelConfig? Config { get; }
+    /// <summary>Class names, in output order.</summary>
+    public IReadOnlyList<string> Classes { get; }
+    /// <summary>The network (null for an ONNX model, which runs in ONNX Runtime).</summary>
+    public ImageClassifier? Network => _model;
+
+    /// <summary>
+    /// Trains a classifier on <paramref name="data"/> and writes a run folder (args.yaml, classes.txt, results.csv,
+    /// curves.png, weights/best and last.svmodel) at <see cref="ClassifierTrainOptions.Out"/> or runs/train/expN.
+    /// </summary>
+    public static TrainResult Train(string data, ClassifierTrainOptions? options = null, TrainEvents? events = null)
+    {
+        var s = (options ?? new ClassifierTrainOptions()) with { Data = data };
+        if (s.FineTune is { } ft) s = s with { Epochs = ft.Frozen + ft.Unfrozen };
+        s.Validate();
+        return ClassificationRecipe.Train(s, events ?? TrainEvents.None);
+    }
+
+    /// <summary>
+    /// Continues an interrupted run from its weights/last.svmodel: weights, optimizer, epoch, learning rate, random
+    /// state and callback counters; settings come from its args.yaml, except where it runs (<paramref name="device"/>,
+    /// <paramref name="workers"/>). A finished run returns at once with an empty history.
+    /// </summary>
+    public static TrainResult Resume(string runFolder, TrainEvents? events = null, string? device = null, int? workers = null)
+    {
+        var saved = ArgsYaml.Read<ClassifierTrainOptions>(Path.Combine(runFolder, "args.yaml"), "sharpvision train");
+        var s = saved with { Out = runFolder, Device = device ?? saved.Device, Workers = workers ?? saved.Workers };
+        return ClassificationRecipe.Train(s, events ?? TrainEvents.None, resume: true);
+    }
+
+    /// <summary>
+    /// The learning-rate range test (<c>sharpvision lr-find</c>): the data, model, freezing and optimizer
+    /// <see cref="Train"/> would use, swept from <paramref name="start"/> to <paramref name="end"/>; the plot goes to <paramref name="png"/>.
+    /// </summary>
+    public static LrFindResult FindLearningRate(string data, ClassifierTrainOptions options, double start, double end, int steps, string png, TrainEvents? events = null)
+    {
+        var s = options with { Data = data };
+        s.Validate();
+        return ClassificationRecipe.LrFind(s, start, end, steps, png, events ?? TrainEvents.None);
+    }
+
+    /// <summary>Opens a .svmodel file, a run folder (its weights/best.svmodel) or an exported .onnx classifier.</summary>
+    public static Classifier Load(string modelOrRun, InferenceOptions? options = null)
+    {
+        options ??= new InferenceOptions();
+        if (options.Batch < 1) throw new InvalidOptionException($"{nameof(InferenceOptions)}.{nameof(InferenceOptions.Batch)}", "an integer >= 1", options.Batch.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (modelOrRun.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!File.Exists(modelOrRun)) throw new ModelFileException($"MODEL {modelOrRun} does not exist.");
+            return new Classifier(modelOrRun, null, null, new OnnxClassifier(modelOrRun), options);
+        }
+        if (!File.Exists(modelOrRun) && !Directory.Exists(modelOrRun))
+            throw new ModelFileException($"MODEL {modelOrRun} does not exist (expected a {ModelFile.Extension} file or a run folder).");
+        string path = RunFolder.ResolveModelPath(modelOrRun);
+        var (config, model) = ModelFile.Load(path);
+        return new Classifier(path, config, model, null, options);
+    }
+
+    /// <summary>Label and probabilities for each readable file, in order; unreadable files are listed in <see cref="ClassifierPredictions.Skipped"/>.</summary>
+    public ClassifierPredictions Predict(IEnumerable<string> files)
+    {
+        var list = files.ToList();
+        // Labels are unknown: every sample gets class 0, which only affects the (unused) losses.
+        var data = new ClassificationDataset(list.Select(f => new ImageSample(f, 0)).ToList(), Classes);
+        var result = Run(data);
+        var images = result.Samples.Select((sample, i) =>
+        {
+            var p = result.Probabilities[i];
+            int best = result.Predicted[i];
+            return new ClassPrediction(sample.Path, Classes[best], p[best], p);
+        }).ToList();
+        return new ClassifierPredictions(images, result.Skipped, Classes);
+    }
+
+    /// <summary>Label and probabilities for one file.</summary>
+    public ClassPrediction Predict(string file)
+    {
+        var r = Predict([file]);
+        return r.Images.Count == 1 ? r.Images[0] : throw r.Skipped[0];
+    }
+
+    /// <summary>
+    /// Scores the model on a labelled set (folder per class, label.N.jpg files or a CSV): accuracy, loss, top-k,
+    /// per class and the confusion matrix. Images whose label the model does not know are counted in
+    /// <see cref="ClassifierEvaluation.Unknown"/>; <paramref name="log"/> gets the warnings.
+    /// </summary>
+    public ClassifierEvaluation Evaluate(string data, ClassifierEvaluateOptions? options = null, Action<string>? log = null)
+    {
+        options ??= new ClassifierEvaluateOptions();
+        if (options.TopK < 1) throw new InvalidOptionException($"{nameof(ClassifierEvaluateOptions)}.{nameof(ClassifierEvaluateOptions.TopK)}", "an integer >= 1", options.TopK.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        // Read the set with its own labels, then map them to the model's classes: images the model cannot
+        // know are then listed by path instead of vanishing inside the reader.
+        var layout = options.Layout == "auto" ? DatasetLayouts.Detect(data) : DatasetLayouts.Parse(options.Layout);
+        var aligned = ModelClassAlignment.Align(DatasetLayouts.Load(layout, data, options.LabelPattern), Classes);
+        var dataset = aligned.Data;
+        foreach (var w in dataset.Warnings) log?.Invoke($"warning: {w}");
+        if (ModelClassAlignment.Describe(aligned.Unknown) is { } unknownLine) log?.Invoke($"warning: {unknownLine}");
+        if (dataset.Count == 0)
+            throw new DatasetException($"no image in {data} has a label among the model's classes ({string.Join(", ", Classes)}).");
+        DatasetScan.Scan(dataset, forTraining: false);
+
+        var result = Run(dataset);
+        foreach (var s in result.Skipped) log?.Invoke($"skipped {s.Message}");
+        if (result.Samples.Count == 0)
+            throw new DatasetException($"none of the {dataset.Count} images in {data} could be read.");
+        var summary = EvaluationSummary.Compute(result.Actual, result.Predicted, result.Probabilities, Classes,
+            options.TopK, aligned.Unknown.Count, result.Skipped.Count);
+        return new ClassifierEvaluation(ModelPath, data, summary, result, aligned.Unknown, dataset);
+    }
+
+    private InferenceResult Run(ClassificationDataset data) => _model is not null
+        ? ClassifierInference.Run(_model, Config!.Preprocessing, data, _options.Batch, _device!, _workers)
+        : ClassifierInference.Run(_onnx!, data, _options.Batch);
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _model?.Dispose();
+        _onnx?.Dispose();
+    }
+}

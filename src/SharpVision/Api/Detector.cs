@@ -1,0 +1,108 @@
+using SharpVision.Data.Detection;
+using SharpVision.Evaluation.Detection;
+using SharpVision.Models;
+using SharpVision.Runs;
+using SharpVision.Weights;
+
+namespace SharpVision.Api;
+
+/// <summary>Thresholds and batch of detector inference.</summary>
+public sealed record DetectOptions
+{
+    /// <summary>Minimum score of a kept box (0.25 for predictions; evaluation uses 0.005 for mAP).</summary>
+    public float Confidence { get; init; } = .25f;
+    /// <summary>NMS IoU threshold.</summary>
+    public float Iou { get; init; } = .45f;
+    /// <summary>Images per forward pass.</summary>
+    public int Batch { get; init; } = 8;
+}
+
+/// <summary>
+/// Object detection (YOLOv3) from C#, the same engine as <c>sharpvision detect train / predict / evaluate</c>:
+/// <code>
+/// var run = Detector.Train("train.txt", new DetectorTrainOptions { Val = "val.txt", Model = "yolov3-tiny" });
+/// using var detector = Detector.Load(run.BestPath);
+/// var found = detector.Predict(files);
+/// var map = detector.Evaluate("val.txt");
+/// </code>
+/// </summary>
+public sealed class Detector : IDisposable
+{
+    private readonly YoloDetector _detector;
+
+    private Detector(string path, YoloDetector detector)
+    {
+        ModelPath = path;
+        _detector = detector;
+    }
+
+    /// <summary>The model file in use.</summary>
+    public string ModelPath { get; }
+    /// <summary>Class names, in output order.</summary>
+    public IReadOnlyList<string> Classes => _detector.ClassNames;
+    /// <summary>The underlying detector (network, letterbox, decoding, NMS).</summary>
+    public YoloDetector Inner => _detector;
+
+    /// <summary>
+    /// Trains a detector on <paramref name="data"/> (annotation lines, VOC folder, YOLO folder or COCO json) and writes
+    /// a run folder (args.yaml, classes.txt, anchors.txt, results.csv, curves.png, weights/) at
+    /// <see cref="DetectorTrainOptions.Out"/> or runs/detect/expN.
+    /// </summary>
+    public static DetectionTrainResult Train(string data, DetectorTrainOptions? options = null, TrainEvents? events = null)
+    {
+        var s = (options ?? new DetectorTrainOptions()) with { Data = data };
+        s.Validate();
+        return DetectionRecipe.Train(s, events ?? TrainEvents.None);
+    }
+
+    /// <summary>Continues an interrupted detection run from its weights/last.svmodel (settings from its args.yaml).</summary>
+    public static DetectionTrainResult Resume(string runFolder, TrainEvents? events = null, string? device = null, int? workers = null)
+    {
+        var saved = ArgsYaml.Read<DetectorTrainOptions>(Path.Combine(runFolder, "args.yaml"), "sharpvision detect train");
+        var s = saved with { Out = runFolder, Device = device ?? saved.Device, Workers = workers ?? saved.Workers };
+        return DetectionRecipe.Train(s, events ?? TrainEvents.None, resume: true);
+    }
+
+    /// <summary>Opens a detector .svmodel or a detection run folder (its weights/best.svmodel).</summary>
+    public static Detector Load(string modelOrRun)
+    {
+        if (!File.Exists(modelOrRun) && !Directory.Exists(modelOrRun))
+            throw new ModelFileException($"MODEL {modelOrRun} does not exist (expected a {ModelFile.Extension} file or a run folder).");
+        string path = RunFolder.ResolveModelPath(modelOrRun);
+        return new Detector(path, YoloDetector.Load(path));
+    }
+
+    /// <summary>
+    /// Boxes for each image file (in ordinal path order); with <paramref name="outputDir"/>, also drawn images,
+    /// detections.txt and detections.json there. Unreadable images are listed in <see cref="DetectionRun.Skipped"/>.
+    /// </summary>
+    public DetectionRun Predict(IEnumerable<string> files, DetectOptions? options = null, string? outputDir = null)
+    {
+        options ??= new DetectOptions();
+        return _detector.Predict(files, outputDir, options.Confidence, options.Iou, options.Batch);
+    }
+
+    /// <summary>
+    /// COCO (AP, AP50, ...) and VOC mAP on annotated data; unusable boxes are dropped and reported to
+    /// <paramref name="log"/>. Default confidence 0.005 (every box counts towards the precision-recall curve).
+    /// </summary>
+    public DetectionEvalReport Evaluate(string data, DetectOptions? options = null, Action<string>? log = null)
+    {
+        options ??= new DetectOptions { Confidence = .005f };
+        var dataset = OpenData(data, Classes, "evaluation", log);
+        return _detector.Evaluate(dataset, options.Confidence, options.Iou, options.Batch);
+    }
+
+    /// <summary>Opens and checks an annotation set: labels required, unusable boxes dropped, every problem sent to <paramref name="log"/>.</summary>
+    public static DetectionDataset OpenData(string path, IReadOnlyList<string>? classes, string what = "evaluation", Action<string>? log = null) =>
+        DetectionRecipe.Open(path, classes, what, log ?? (_ => { }));
+
+    /// <summary>
+    /// Fills the longest prefix of <paramref name="model"/>'s layers that the Darknet <c>.weights</c> file holds (up to
+    /// the backbone's end: darknet53.conv.74 fills YOLOv3's 75 backbone layers); returns how many layers were filled.
+    /// </summary>
+    public static int LoadDarknetBackbone(YoloModel model, string weightsFile) => DetectionRecipe.LoadDarknetBackbone(model, weightsFile);
+
+    /// <inheritdoc/>
+    public void Dispose() => _detector.Dispose();
+}
