@@ -34,6 +34,8 @@ public static class DetectCommand
         sharpvision detect train --resume RUN [--workers N] [--device D]
           continue an interrupted run from RUN/weights/last.svmodel (args.yaml, anchors.txt, optimizer state, epoch,
           learning rate, best val_map50, early-stopping counters, random state); results.csv gets the remaining epochs
+          Ctrl+C/SIGTERM: stops after the current step, keeps finished epochs, saves weights/interrupted.svmodel,
+          prints the --resume command and exits 130 (143 for SIGTERM); a second Ctrl+C quits at once
 
         sharpvision detect predict MODEL PATH... [--weights FILE.weights] [--classes FILE] [--conf 0.25] [--iou 0.45]
                 [--img-size N] [--out DIR]
@@ -93,7 +95,7 @@ public static class DetectCommand
             var saved = TrainSettingsYaml.Read<DetectionSettings>(Path.Combine(resumeRun, "args.yaml"), "sharpvision detect train");
             var resumed = saved with { Out = resumeRun, Workers = a.IntOrNull("--workers", min: 0, max: 64) ?? saved.Workers, Device = a.String("--device", saved.Device) };
             a.Finish();
-            PrintOutcome(DetectionRecipe.Train(resumed, Console.Out, resume: true));
+            PrintOutcome(DetectionRecipe.Train(resumed, Console.Out, resume: true, Interrupts.Token));
             return 0;
         }
         string data = a.Positional("DATA");
@@ -134,7 +136,7 @@ public static class DetectCommand
         };
         a.Finish();
         if (epochsGiven && s.FineTune is not null) throw new InvalidOptionException("--epochs", "not given together with --fine-tune", "both");
-        PrintOutcome(DetectionRecipe.Train(s, Console.Out));
+        PrintOutcome(DetectionRecipe.Train(s, Console.Out, cancellationToken: Interrupts.Token));
         return 0;
     }
 

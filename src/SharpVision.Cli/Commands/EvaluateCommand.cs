@@ -61,7 +61,7 @@ public static class EvaluateCommand
             throw new DatasetException($"no image in {dataArg} has a label among the model's classes ({string.Join(", ", classes)}).");
         DatasetScan.Scan(data, forTraining: false);
 
-        var result = ClassifierInference.Run(model, config.Preprocessing, data, batch, device, plan.Workers);
+        var result = ClassifierInference.Run(model, config.Preprocessing, data, batch, device, plan.Workers, cancellationToken: Interrupts.Token);
         foreach (var s in result.Skipped) log.WriteLine($"skipped {s.Message}");
         if (result.Samples.Count == 0)
             throw new DatasetException($"none of the {data.Count} images in {dataArg} could be read.");

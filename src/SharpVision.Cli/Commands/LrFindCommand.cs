@@ -30,7 +30,7 @@ public static class LrFindCommand
         var s = TrainCommand.Read(a);
         a.Finish();
         plot ??= Path.Combine(s.Out ?? ".", "lr_find.png");
-        var result = ClassificationRecipe.LrFind(s, start, end, steps, plot, Console.Out);
+        var result = ClassificationRecipe.LrFind(s, start, end, steps, plot, Console.Out, Interrupts.Token);
         Console.WriteLine($"Suggested learning rate: {result.Suggestion.ToString("G2", CultureInfo.InvariantCulture)} " +
                           $"(steepest descent; minimum/10 = {result.MinimumOver10.ToString("G2", CultureInfo.InvariantCulture)}). Plot: {plot}");
         return 0;

@@ -147,7 +147,8 @@ public static class PredictCommand
         TorchSharp.torch.set_num_threads(plan.TorchThreads);
         var (config, model, path) = ModelLoading.Open(modelArg);
         return new LoadedModel(path, config.Classes, files =>
-            ClassifierInference.Run(model, config.Preprocessing, Unlabelled(files, config.Classes), batch, device, plan.Workers));
+            ClassifierInference.Run(model, config.Preprocessing, Unlabelled(files, config.Classes), batch, device, plan.Workers,
+                cancellationToken: Interrupts.Token));
     }
 
     /// <summary>
@@ -160,7 +161,7 @@ public static class PredictCommand
             throw new ModelFileException($"MODEL {path} does not exist.");
         var onnx = new OnnxClassifier(path);
         return new LoadedModel(path, onnx.Classes, files =>
-            ClassifierInference.Run(onnx, Unlabelled(files, onnx.Classes), batch));
+            ClassifierInference.Run(onnx, Unlabelled(files, onnx.Classes), batch, cancellationToken: Interrupts.Token));
     }
 
     /// <summary>Labels are unknown: every sample gets class 0, which only affects the (unused) losses.</summary>

@@ -37,6 +37,9 @@ public static class TrainCommand
         sharpvision train --resume RUN [--device D] [--workers N]
           continue an interrupted run from RUN/weights/last.svmodel with its optimizer, epoch, learning rate,
           random state and callback counters
+        Ctrl+C (or SIGTERM) stops training after the current step: completed epochs stay in results.csv and
+        weights/, the current weights go to weights/interrupted.svmodel, and the command exits with 130 (143 for
+        SIGTERM) after printing the --resume command. A second Ctrl+C quits at once.
         """;
 
     public static int Run(string[] argv)
@@ -54,12 +57,12 @@ public static class TrainCommand
                 Workers = a.IntOrNull("--workers", min: 0, max: 64) ?? saved.Workers,
             };
             a.Finish();
-            PrintOutcome(ClassificationRecipe.Train(resumed, Console.Out, resume: true));
+            PrintOutcome(ClassificationRecipe.Train(resumed, Console.Out, resume: true, Interrupts.Token));
             return 0;
         }
         var s = Read(a);
         a.Finish();
-        var result = ClassificationRecipe.Train(s, Console.Out);
+        var result = ClassificationRecipe.Train(s, Console.Out, cancellationToken: Interrupts.Token);
         PrintOutcome(result);
         return 0;
     }

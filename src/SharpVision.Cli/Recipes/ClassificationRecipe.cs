@@ -26,8 +26,9 @@ public static class ClassificationRecipe
     /// Trains from scratch (or from <see cref="TrainSettings.Pretrained"/> / <see cref="TrainSettings.Weights"/>), or,
     /// with <paramref name="resume"/>, continues the run in <see cref="TrainSettings.Out"/> from its last checkpoint:
     /// weights, optimizer state, epoch counter, learning rate, random state and callback counters.
+    /// <paramref name="cancellationToken"/> stops it between steps (<see cref="TrainingCanceledException"/>).
     /// </summary>
-    public static TrainResult Train(TrainSettings s, TextWriter log, bool resume = false)
+    public static TrainResult Train(TrainSettings s, TextWriter log, bool resume = false, CancellationToken cancellationToken = default)
     {
         var plan = ThreadPlan.Choose(Environment.ProcessorCount, s.Workers);
         torch.set_num_threads(plan.TorchThreads);
@@ -99,7 +100,7 @@ public static class ClassificationRecipe
             ApplyFreezing(s, phase, model, log);
             // The optimizer state in the checkpoint belongs to the phase of its last epoch.
             var phaseState = state is not null && (state.Phase ?? phase.Number) == phase.Number && state.EpochsCompleted > phase.Start ? state : null;
-            var h = RunPhase(s, phase, phases.Count > 1, model, config, run, train, val, trainLoader, valLoader, augment, device, Math.Max(done, phase.Start), phaseState, resume && done > 0, log);
+            var h = RunPhase(s, phase, phases.Count > 1, model, config, run, train, val, trainLoader, valLoader, augment, device, Math.Max(done, phase.Start), phaseState, resume && done > 0, log, cancellationToken);
             foreach (var (epoch, logs) in h.Epochs.Zip(h.Logs)) history.Add(epoch, logs);
             stopReason = h.StopReason;
             done = phase.End;
@@ -117,7 +118,8 @@ public static class ClassificationRecipe
     /// <c>sharpvision lr-find</c>: the same data, model, freezing (phase 1 with --fine-tune) and optimizer as
     /// <see cref="Train"/> would use, swept over rates; writes <paramref name="png"/> and returns the result.
     /// </summary>
-    public static LrFindResult LrFind(TrainSettings s, double start, double end, int steps, string png, TextWriter log)
+    public static LrFindResult LrFind(TrainSettings s, double start, double end, int steps, string png, TextWriter log,
+        CancellationToken cancellationToken = default)
     {
         var plan = ThreadPlan.Choose(Environment.ProcessorCount, s.Workers);
         torch.set_num_threads(plan.TorchThreads);
@@ -134,7 +136,7 @@ public static class ClassificationRecipe
         var loader = new DataLoader(train, ImagePipeline.Create(pre, new Augmenter(augment), new DecodeOptions { MaxPixels = s.MaxPixels }), pre,
             new DataLoaderOptions { BatchSize = s.Batch, Seed = s.Seed, Workers = plan.Workers });
         log.WriteLine($"lr-find: {steps} steps of {s.Batch} images, rate {start:G2} -> {end:G2} (exponential), {s.Optimizer}; the weights are restored afterwards.");
-        var result = LrFinder.Run(model, loader.Epoch, s.Optimizer, start, end, steps, device, s.Momentum, s.WeightDecay);
+        var result = LrFinder.Run(model, loader.Epoch, s.Optimizer, start, end, steps, device, s.Momentum, s.WeightDecay, cancellationToken: cancellationToken);
         LrFinder.SavePlot(result, png, $"Learning rate finder: {config.Architecture} on {Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}");
         if (result.StopReason is { } why) log.WriteLine($"Stopped after {result.Rates.Length} steps: {why}.");
         return result;
@@ -188,7 +190,7 @@ public static class ClassificationRecipe
 
     private static History RunPhase(TrainSettings s, Phase phase, bool logPhase, ImageClassifier model, ModelConfig config, RunFolder run,
         ClassificationDataset train, ClassificationDataset? val, DataLoader trainLoader, DataLoader? valLoader, AugmentOptions augment,
-        torch.Device device, int initialEpoch, TrainingState? state, bool append, TextWriter log)
+        torch.Device device, int initialEpoch, TrainingState? state, bool append, TextWriter log, CancellationToken cancellationToken)
     {
         // Frozen-feature cache: the backbone is fixed, so its features are computed once per image (per augmented copy).
         bool augmenting = augment.ToSpec().Length > 0;
@@ -207,8 +209,8 @@ public static class ClassificationRecipe
                     config.Preprocessing, trainLoader.Options with { StepsPerEpoch = null });
             log.WriteLine($"Caching backbone features for {train.Count} training images" + (copies > 1 ? $" x {copies} augmented copies" : "")
                 + (val is null ? "" : $" and {val.Count} validation images") + " ...");
-            trainCache = FeatureCache.Compute(model, passLoader, copies, device);
-            if (valLoader is not null) valCache = FeatureCache.Compute(model, valLoader, 1, device);
+            trainCache = FeatureCache.Compute(model, passLoader, copies, device, cancellationToken);
+            if (valLoader is not null) valCache = FeatureCache.Compute(model, valLoader, 1, device, cancellationToken);
             double seconds = trainCache.Elapsed.TotalSeconds + (valCache?.Elapsed.TotalSeconds ?? 0);
             long bytes = 4L * trainCache.Width * (trainCache.Count * trainCache.Copies + (valCache?.Count ?? 0));
             log.WriteLine($"Caching backbone features for {train.Count + (val?.Count ?? 0)} images took {seconds:0.0} s " +
@@ -274,7 +276,8 @@ public static class ClassificationRecipe
             // Last: the resumable checkpoint, taken after every other callback has updated its counters and the rate.
             int? phaseNumber = logPhase ? phase.Number : null;
             callbacks.Add(new ModelCheckpoint(run.LastModel, (path, _) =>
-                ModelFile.Save(path, model, config, RunResume.CheckpointEntries(trainer, named, optimizer, phaseNumber))));
+                ModelFile.Save(path, model, config, RunResume.CheckpointEntries(trainer, named, optimizer, phaseNumber)))
+            { InterruptedPath = run.InterruptedModel });
             using var progress = new ProgressBar();
             callbacks.Add(progress);
 
@@ -291,7 +294,7 @@ public static class ClassificationRecipe
                 // the next epoch's dropout sees, as in the uninterrupted run.
                 state.Restore(named);
             }
-            return trainer.Fit(trained, trainBatches, valBatches, callbacks, optimizer);
+            return trainer.Fit(trained, trainBatches, valBatches, callbacks, optimizer, cancellationToken);
         }
         finally
         {

@@ -76,7 +76,7 @@ public static class DetectionRecipe
     /// continues the run in <see cref="DetectionSettings.Out"/> from its last checkpoint (weights, anchors.txt,
     /// optimizer state, epoch, learning rate, best val_map50, early-stopping counters, random state, stage).
     /// </summary>
-    public static DetectionTrainResult Train(DetectionSettings s, TextWriter log, bool resume = false)
+    public static DetectionTrainResult Train(DetectionSettings s, TextWriter log, bool resume = false, CancellationToken cancellationToken = default)
     {
         var plan = ThreadPlan.Choose(Environment.ProcessorCount, s.Workers);
         torch.set_num_threads(plan.TorchThreads);
@@ -204,7 +204,8 @@ public static class DetectionRecipe
             if (s.Schedule == "cosine") callbacks.Add(new ShiftedCosine(start, stage.Epochs, stage.Lr));
             // After every callback that updates counters, the rate or the stop flag: the resumable checkpoint.
             callbacks.Add(new ModelCheckpoint(run.LastModel, (path, _) =>
-                ModelFile.Save(path, model, config, RunResume.CheckpointEntries(trainer, named, optimizer, stageNumber))));
+                ModelFile.Save(path, model, config, RunResume.CheckpointEntries(trainer, named, optimizer, stageNumber)))
+            { InterruptedPath = run.InterruptedModel });
             callbacks.Add(new CurvesCallback(run.ResultsCsv, run.CurvesPng));
             callbacks.Add(progress);
             if (state is not null)
@@ -216,7 +217,7 @@ public static class DetectionRecipe
                 state.Restore(sameStage ? named : new Dictionary<string, Callback> { ["best_checkpoint"] = best });
                 state = null;
             }
-            var h = trainer.Fit(model, trainLoader.Epoch, valLoader is null ? null : () => valLoader.Epoch(0), callbacks, optimizer);
+            var h = trainer.Fit(model, trainLoader.Epoch, valLoader is null ? null : () => valLoader.Epoch(0), callbacks, optimizer, cancellationToken);
             // The next stage starts from this stage's best, so best.svmodel only improves.
             best.Best = best.Best;
             history = Merge(history, h);
