@@ -251,7 +251,7 @@ public static class ComparePyTorch
             return steps * batch / clock.Elapsed.TotalSeconds;
         }
 
-        /// <summary>resnet18 in eval mode without gradients through <see cref="Trainer.Evaluate(nn.Module{Tensor, Tensor}, IEnumerable{Batch}, Device?, double, int)"/>.</summary>
+        /// <summary>resnet18 in eval mode without gradients through <see cref="Trainer.Evaluate(nn.Module{Tensor, Tensor}, IEnumerable{Batch}, Device?, double, int, CancellationToken)"/>.</summary>
         public double Infer(int size, int batch, int steps)
         {
             var net = Model("resnet18", ResNetClasses);

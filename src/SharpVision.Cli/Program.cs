@@ -5,7 +5,8 @@ namespace SharpVision.Cli;
 /// <summary>
 /// The <c>sharpvision</c> command. Each command lives in its own file under Commands/ and stays thin: it
 /// reads its arguments and calls the library. Errors are caught here: one clear line (the full trace with
-/// <c>--verbose</c>) and a non-zero exit code.
+/// <c>--verbose</c>) and a non-zero exit code. Commands that run long loops stop cleanly on the first Ctrl+C or
+/// SIGTERM (<see cref="Interrupts"/>): exit code 130 (SIGINT) or 143 (SIGTERM), with what was kept and how to resume.
 /// </summary>
 public static class Program
 {
@@ -55,7 +56,16 @@ public static class Program
             bool training = args[0] is "train" or "demo" or "lr-find" || (args[0] == "detect" && args.Length > 1 && args[1] == "train");
             if (training && Platform.TorchRuntime.Note.Length > 0 && !args.Contains("--help"))
                 Console.WriteLine($"note: {Platform.TorchRuntime.Note}");
+            if (Interrupts.Cancellable(args))
+                Interrupts.Listen();
             return command(args[1..]);
+        }
+        catch (OperationCanceledException e) when (Interrupts.Received)
+        {
+            Console.Out.Flush();
+            Console.Error.WriteLine(Interrupts.Describe(e, args));
+            if (verbose) Console.Error.WriteLine(e);
+            return Interrupts.ExitCode;
         }
         catch (Exception e) when (e is SharpVisionException || e is IOException || e is UnauthorizedAccessException)
         {

@@ -34,6 +34,8 @@ public static class DetectCommand
         sharpvision detect train --resume RUN [--workers N] [--device D]
           continue an interrupted run from RUN/weights/last.svmodel (args.yaml, anchors.txt, optimizer state, epoch,
           learning rate, best val_map50, early-stopping counters, random state); results.csv gets the remaining epochs
+          Ctrl+C/SIGTERM: stops after the current step, keeps finished epochs, saves weights/interrupted.svmodel,
+          prints the --resume command and exits 130 (143 for SIGTERM); a second Ctrl+C quits at once
 
         sharpvision detect predict MODEL PATH... [--weights FILE.weights] [--classes FILE] [--conf 0.25] [--iou 0.45]
                 [--img-size N] [--out DIR]
@@ -94,7 +96,7 @@ public static class DetectCommand
             string? device = a.String("--device");
             a.Finish();
             using var resumeProgress = new Training.Callbacks.ProgressBar();
-            PrintOutcome(Detector.Resume(resumeRun, TrainCommand.Events(resumeProgress), device, workers));
+            PrintOutcome(Detector.Resume(resumeRun, TrainCommand.Events(resumeProgress), device, workers, Interrupts.Token));
             return 0;
         }
         string data = a.Positional("DATA");
@@ -136,7 +138,7 @@ public static class DetectCommand
         a.Finish();
         if (epochsGiven && s.FineTune is not null) throw new InvalidOptionException("--epochs", "not given together with --fine-tune", "both");
         using var progress = new Training.Callbacks.ProgressBar();
-        PrintOutcome(Detector.Train(s.Data, s, TrainCommand.Events(progress)));
+        PrintOutcome(Detector.Train(s.Data, s, TrainCommand.Events(progress), Interrupts.Token));
         return 0;
     }
 

@@ -43,7 +43,7 @@ public static class EvaluateCommand
 
         using var model = Classifier.Load(modelArg, new InferenceOptions { Batch = batch, Device = device, Workers = workers });
         var log = json ? Console.Error : Console.Out;
-        var evaluation = model.Evaluate(dataArg, new ClassifierEvaluateOptions { Layout = layout, LabelPattern = pattern, TopK = topK }, log.WriteLine);
+        var evaluation = model.Evaluate(dataArg, new ClassifierEvaluateOptions { Layout = layout, LabelPattern = pattern, TopK = topK }, log.WriteLine, Interrupts.Token);
         var summary = evaluation.Summary;
         string path = evaluation.ModelPath;
         var extra = new Dictionary<string, string> { ["model"] = path, ["data"] = dataArg, ["out"] = outDir };

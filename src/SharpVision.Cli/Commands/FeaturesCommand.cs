@@ -43,7 +43,7 @@ public static class FeaturesCommand
         var loader = new DataLoader(dataset, ImagePipeline.Create(pre), pre,
             new DataLoaderOptions { BatchSize = batch, Shuffle = false, Workers = plan.Workers });
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var table = FeatureExport.Extract(model, loader, Devices.Resolve(device));
+        var table = FeatureExport.Extract(model, loader, Devices.Resolve(device), Interrupts.Token);
         var written = FeatureExport.Write(table, output);
         Console.WriteLine($"{table.Count} images x {table.Width} features from {config.Architecture} ({path}) in {clock.Elapsed.TotalSeconds:0.0} s: {string.Join(", ", written)}");
         foreach (var (file, reason) in loader.SkippedFiles)

@@ -70,7 +70,7 @@ public static class PredictCommand
 
         var files = CollectFiles(inputs);
         using var model = Classifier.Load(modelArg, new InferenceOptions { Batch = batch, Device = device, Workers = workers });
-        var result = model.Predict(files);
+        var result = model.Predict(files, Interrupts.Token);
         var classes = model.Classes;
 
         var table = result.ToTable();

@@ -38,6 +38,9 @@ public static class TrainCommand
         sharpvision train --resume RUN [--device D] [--workers N]
           continue an interrupted run from RUN/weights/last.svmodel with its optimizer, epoch, learning rate,
           random state and callback counters
+        Ctrl+C (or SIGTERM) stops training after the current step: completed epochs stay in results.csv and
+        weights/, the current weights go to weights/interrupted.svmodel, and the command exits with 130 (143 for
+        SIGTERM) after printing the --resume command. A second Ctrl+C quits at once.
         """;
 
     public static int Run(string[] argv)
@@ -51,13 +54,13 @@ public static class TrainCommand
             int? workers = a.IntOrNull("--workers", min: 0, max: 64);
             a.Finish();
             using var resumeProgress = new ProgressBar();
-            PrintOutcome(Classifier.Resume(resumeRun, Events(resumeProgress), device, workers));
+            PrintOutcome(Classifier.Resume(resumeRun, Events(resumeProgress), device, workers, Interrupts.Token));
             return 0;
         }
         var s = Read(a);
         a.Finish();
         using var progress = new ProgressBar();
-        PrintOutcome(Classifier.Train(s.Data, s, Events(progress)));
+        PrintOutcome(Classifier.Train(s.Data, s, Events(progress), Interrupts.Token));
         return 0;
     }
 

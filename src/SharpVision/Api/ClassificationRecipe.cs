@@ -23,7 +23,7 @@ public sealed record TrainResult(string RunDir, History History, ModelConfig Con
 }
 
 /// <summary>
-/// The classification recipe behind <see cref="Classifier.Train(string, ClassifierTrainOptions, TrainEvents?)"/> and
+/// The classification recipe behind <see cref="Classifier.Train(string, ClassifierTrainOptions, TrainEvents?, CancellationToken)"/> and
 /// <c>sharpvision train</c>: files -> dataset -> loader -> model -> trainer -> run folder.
 /// </summary>
 internal static class ClassificationRecipe
@@ -32,8 +32,9 @@ internal static class ClassificationRecipe
     /// Trains from scratch (or from <see cref="ClassifierTrainOptions.Pretrained"/> / <see cref="ClassifierTrainOptions.Weights"/>), or,
     /// with <paramref name="resume"/>, continues the run in <see cref="ClassifierTrainOptions.Out"/> from its last checkpoint:
     /// weights, optimizer state, epoch counter, learning rate, random state and callback counters.
+    /// <paramref name="cancellationToken"/> stops it between steps (<see cref="TrainingCanceledException"/>).
     /// </summary>
-    public static TrainResult Train(ClassifierTrainOptions s, TrainEvents events, bool resume = false)
+    public static TrainResult Train(ClassifierTrainOptions s, TrainEvents events, bool resume = false, CancellationToken cancellationToken = default)
     {
         var plan = ThreadPlan.Choose(Environment.ProcessorCount, s.Workers);
         torch.set_num_threads(plan.TorchThreads);
@@ -102,7 +103,7 @@ internal static class ClassificationRecipe
             ApplyFreezing(s, stage, model, events);
             // The optimizer state in the checkpoint belongs to the stage of its last epoch.
             var stageState = state is not null && (state.Phase ?? stage.Number) == stage.Number && state.EpochsCompleted > stage.Start ? state : null;
-            var h = RunPhase(s, stage, stages.Count > 1, model, config, run, train, val, trainLoader, valLoader, augment, device, initialEpoch, stageState, append, events);
+            var h = RunPhase(s, stage, stages.Count > 1, model, config, run, train, val, trainLoader, valLoader, augment, device, initialEpoch, stageState, append, events, cancellationToken);
             append = true; // later stages append to the same files
             return h;
         });
@@ -118,7 +119,8 @@ internal static class ClassificationRecipe
     /// <c>sharpvision lr-find</c>: the same data, model, freezing (phase 1 with --fine-tune) and optimizer as
     /// <see cref="Train"/> would use, swept over rates; writes <paramref name="png"/> and returns the result.
     /// </summary>
-    public static LrFindResult LrFind(ClassifierTrainOptions s, double start, double end, int steps, string png, TrainEvents events)
+    public static LrFindResult LrFind(ClassifierTrainOptions s, double start, double end, int steps, string png, TrainEvents events,
+        CancellationToken cancellationToken = default)
     {
         var plan = ThreadPlan.Choose(Environment.ProcessorCount, s.Workers);
         torch.set_num_threads(plan.TorchThreads);
@@ -134,7 +136,7 @@ internal static class ClassificationRecipe
         var loader = new DataLoader(train, ImagePipeline.Create(pre, new Augmenter(augment), new DecodeOptions { MaxPixels = s.MaxPixels }), pre,
             new DataLoaderOptions { BatchSize = s.Batch, Seed = s.Seed, Workers = plan.Workers });
         events.Log($"lr-find: {steps} steps of {s.Batch} images, rate {start:G2} -> {end:G2} (exponential), {s.Optimizer}; the weights are restored afterwards.");
-        var result = LrFinder.Run(model, loader.Epoch, s.Optimizer, start, end, steps, device, s.Momentum, s.WeightDecay);
+        var result = LrFinder.Run(model, loader.Epoch, s.Optimizer, start, end, steps, device, s.Momentum, s.WeightDecay, cancellationToken: cancellationToken);
         LrFinder.SavePlot(result, png, $"Learning rate finder: {config.Architecture} on {Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}");
         if (result.StopReason is { } why) events.Log($"Stopped after {result.Rates.Length} steps: {why}.");
         return result;
@@ -168,7 +170,7 @@ internal static class ClassificationRecipe
 
     private static History RunPhase(ClassifierTrainOptions s, TrainStage phase, bool logPhase, ImageClassifier model, ModelConfig config, RunFolder run,
         ClassificationDataset train, ClassificationDataset? val, DataLoader trainLoader, DataLoader? valLoader, AugmentOptions augment,
-        torch.Device device, int initialEpoch, TrainingState? state, bool append, TrainEvents events)
+        torch.Device device, int initialEpoch, TrainingState? state, bool append, TrainEvents events, CancellationToken cancellationToken)
     {
         // Frozen-feature cache: the backbone is fixed, so its features are computed once per image (per augmented copy).
         bool augmenting = augment.ToSpec().Length > 0;
@@ -187,8 +189,8 @@ internal static class ClassificationRecipe
                     config.Preprocessing, trainLoader.Options with { StepsPerEpoch = null });
             events.Log($"Caching backbone features for {train.Count} training images" + (copies > 1 ? $" x {copies} augmented copies" : "")
                 + (val is null ? "" : $" and {val.Count} validation images") + " ...");
-            trainCache = FeatureCache.Compute(model, passLoader, copies, device);
-            if (valLoader is not null) valCache = FeatureCache.Compute(model, valLoader, 1, device);
+            trainCache = FeatureCache.Compute(model, passLoader, copies, device, cancellationToken);
+            if (valLoader is not null) valCache = FeatureCache.Compute(model, valLoader, 1, device, cancellationToken);
             double seconds = trainCache.Elapsed.TotalSeconds + (valCache?.Elapsed.TotalSeconds ?? 0);
             long bytes = 4L * trainCache.Width * (trainCache.Count * trainCache.Copies + (valCache?.Count ?? 0));
             events.Log($"Caching backbone features for {train.Count + (val?.Count ?? 0)} images took {seconds:0.0} s " +
@@ -254,7 +256,8 @@ internal static class ClassificationRecipe
             // Last: the resumable checkpoint, taken after every other callback has updated its counters and the rate.
             int? phaseNumber = logPhase ? phase.Number : null;
             callbacks.Add(new ModelCheckpoint(run.LastModel, (path, _) =>
-                ModelFile.Save(path, model, config, RunResume.CheckpointEntries(trainer, named, optimizer, phaseNumber))));
+                ModelFile.Save(path, model, config, RunResume.CheckpointEntries(trainer, named, optimizer, phaseNumber)))
+            { InterruptedPath = run.InterruptedModel });
             callbacks.AddRange(events.CallbacksWithReports());
 
             if (state is not null)
@@ -270,7 +273,7 @@ internal static class ClassificationRecipe
                 // the next epoch's dropout sees, as in the uninterrupted run.
                 state.Restore(named);
             }
-            return trainer.Fit(trained, trainBatches, valBatches, callbacks, optimizer);
+            return trainer.Fit(trained, trainBatches, valBatches, callbacks, optimizer, cancellationToken);
         }
         finally
         {

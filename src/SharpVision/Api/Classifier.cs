@@ -138,13 +138,15 @@ public sealed class Classifier : IDisposable
     /// <summary>
     /// Trains a classifier on <paramref name="data"/> and writes a run folder (args.yaml, classes.txt, results.csv,
     /// curves.png, weights/best and last.svmodel) at <see cref="ClassifierTrainOptions.Out"/> or runs/train/expN.
+    /// <paramref name="cancellationToken"/> stops it within one step: completed epochs' files stay, the current weights go
+    /// to weights/interrupted.svmodel, and <see cref="TrainingCanceledException"/> is thrown.
     /// </summary>
-    public static TrainResult Train(string data, ClassifierTrainOptions? options = null, TrainEvents? events = null)
+    public static TrainResult Train(string data, ClassifierTrainOptions? options = null, TrainEvents? events = null, CancellationToken cancellationToken = default)
     {
         var s = (options ?? new ClassifierTrainOptions()) with { Data = data };
         if (s.FineTune is { } ft) s = s with { Epochs = ft.Frozen + ft.Unfrozen };
         s.Validate();
-        return ClassificationRecipe.Train(s, events ?? TrainEvents.None);
+        return ClassificationRecipe.Train(s, events ?? TrainEvents.None, cancellationToken: cancellationToken);
     }
 
     /// <summary>
@@ -152,22 +154,24 @@ public sealed class Classifier : IDisposable
     /// state and callback counters; settings come from its args.yaml, except where it runs (<paramref name="device"/>,
     /// <paramref name="workers"/>). A finished run returns at once with an empty history.
     /// </summary>
-    public static TrainResult Resume(string runFolder, TrainEvents? events = null, string? device = null, int? workers = null)
+    public static TrainResult Resume(string runFolder, TrainEvents? events = null, string? device = null, int? workers = null,
+        CancellationToken cancellationToken = default)
     {
         var saved = ArgsYaml.Read<ClassifierTrainOptions>(Path.Combine(runFolder, "args.yaml"), "sharpvision train");
         var s = saved with { Out = runFolder, Device = device ?? saved.Device, Workers = workers ?? saved.Workers };
-        return ClassificationRecipe.Train(s, events ?? TrainEvents.None, resume: true);
+        return ClassificationRecipe.Train(s, events ?? TrainEvents.None, resume: true, cancellationToken);
     }
 
     /// <summary>
     /// The learning-rate range test (<c>sharpvision lr-find</c>): the data, model, freezing and optimizer
     /// <see cref="Train"/> would use, swept from <paramref name="start"/> to <paramref name="end"/>; the plot goes to <paramref name="png"/>.
     /// </summary>
-    public static LrFindResult FindLearningRate(string data, ClassifierTrainOptions options, double start, double end, int steps, string png, TrainEvents? events = null)
+    public static LrFindResult FindLearningRate(string data, ClassifierTrainOptions options, double start, double end, int steps, string png, TrainEvents? events = null,
+        CancellationToken cancellationToken = default)
     {
         var s = options with { Data = data };
         s.Validate();
-        return ClassificationRecipe.LrFind(s, start, end, steps, png, events ?? TrainEvents.None);
+        return ClassificationRecipe.LrFind(s, start, end, steps, png, events ?? TrainEvents.None, cancellationToken);
     }
 
     /// <summary>Opens a .svmodel file, a run folder (its weights/best.svmodel) or an exported .onnx classifier.</summary>
@@ -188,12 +192,13 @@ public sealed class Classifier : IDisposable
     }
 
     /// <summary>Label and probabilities for each readable file, in order; unreadable files are listed in <see cref="ClassifierPredictions.Skipped"/>.</summary>
-    public ClassifierPredictions Predict(IEnumerable<string> files)
+    /// <remarks><paramref name="cancellationToken"/> stops it between batches (<see cref="OperationCanceledException"/>).</remarks>
+    public ClassifierPredictions Predict(IEnumerable<string> files, CancellationToken cancellationToken = default)
     {
         var list = files.ToList();
         // Labels are unknown: every sample gets class 0, which only affects the (unused) losses.
         var data = new ClassificationDataset(list.Select(f => new ImageSample(f, 0)).ToList(), Classes);
-        var result = Run(data);
+        var result = Run(data, cancellationToken);
         var images = result.Samples.Select((sample, i) =>
         {
             var p = result.Probabilities[i];
@@ -215,7 +220,8 @@ public sealed class Classifier : IDisposable
     /// per class and the confusion matrix. Images whose label the model does not know are counted in
     /// <see cref="ClassifierEvaluation.Unknown"/>; <paramref name="log"/> gets the warnings.
     /// </summary>
-    public ClassifierEvaluation Evaluate(string data, ClassifierEvaluateOptions? options = null, Action<string>? log = null)
+    public ClassifierEvaluation Evaluate(string data, ClassifierEvaluateOptions? options = null, Action<string>? log = null,
+        CancellationToken cancellationToken = default)
     {
         options ??= new ClassifierEvaluateOptions();
         if (options.TopK < 1) throw new InvalidOptionException($"{nameof(ClassifierEvaluateOptions)}.{nameof(ClassifierEvaluateOptions.TopK)}", "an integer >= 1", options.TopK.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -230,7 +236,7 @@ public sealed class Classifier : IDisposable
             throw new DatasetException($"no image in {data} has a label among the model's classes ({string.Join(", ", Classes)}).");
         DatasetScan.Scan(dataset, forTraining: false);
 
-        var result = Run(dataset);
+        var result = Run(dataset, cancellationToken);
         foreach (var s in result.Skipped) log?.Invoke($"skipped {s.Message}");
         if (result.Samples.Count == 0)
             throw new DatasetException($"none of the {dataset.Count} images in {data} could be read.");
@@ -239,9 +245,9 @@ public sealed class Classifier : IDisposable
         return new ClassifierEvaluation(ModelPath, data, summary, result, aligned.Unknown, dataset);
     }
 
-    private InferenceResult Run(ClassificationDataset data) => _model is not null
-        ? ClassifierInference.Run(_model, Config!.Preprocessing, data, _options.Batch, _device!, _workers)
-        : ClassifierInference.Run(_onnx!, data, _options.Batch);
+    private InferenceResult Run(ClassificationDataset data, CancellationToken cancellationToken) => _model is not null
+        ? ClassifierInference.Run(_model, Config!.Preprocessing, data, _options.Batch, _device!, _workers, cancellationToken: cancellationToken)
+        : ClassifierInference.Run(_onnx!, data, _options.Batch, cancellationToken: cancellationToken);
 
     /// <inheritdoc/>
     public void Dispose()

@@ -6,12 +6,12 @@ namespace SharpVision.Api;
 
 /// <summary>
 /// Every setting of a classification training run: what <c>sharpvision train</c>'s flags fill and what
-/// <see cref="Classifier.Train(string, ClassifierTrainOptions, TrainEvents?)"/> takes; written to the run's args.yaml
+/// <see cref="Classifier.Train(string, ClassifierTrainOptions, TrainEvents?, CancellationToken)"/> takes; written to the run's args.yaml
 /// (one line per property, read back by <see cref="Classifier.Resume"/>).
 /// </summary>
 public sealed record ClassifierTrainOptions
 {
-    /// <summary>The training data (folder per class, folder of label.N.jpg files, or a CSV); <see cref="Classifier.Train(string, ClassifierTrainOptions, TrainEvents?)"/> sets it.</summary>
+    /// <summary>The training data (folder per class, folder of label.N.jpg files, or a CSV); <see cref="Classifier.Train(string, ClassifierTrainOptions, TrainEvents?, CancellationToken)"/> sets it.</summary>
     public string Data { get; init; } = "";
     /// <summary>A separate validation set, or null.</summary>
     public string? Val { get; init; }

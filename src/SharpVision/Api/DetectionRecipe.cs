@@ -37,7 +37,7 @@ internal static class DetectionRecipe
     /// continues the run in <see cref="DetectorTrainOptions.Out"/> from its last checkpoint (weights, anchors.txt,
     /// optimizer state, epoch, learning rate, best val_map50, early-stopping counters, random state, stage).
     /// </summary>
-    public static DetectionTrainResult Train(DetectorTrainOptions s, TrainEvents events, bool resume = false)
+    public static DetectionTrainResult Train(DetectorTrainOptions s, TrainEvents events, bool resume = false, CancellationToken cancellationToken = default)
     {
         var plan = ThreadPlan.Choose(Environment.ProcessorCount, s.Workers);
         torch.set_num_threads(plan.TorchThreads);
@@ -160,7 +160,8 @@ internal static class DetectionRecipe
             if (s.Schedule == "cosine") callbacks.Add(new ShiftedCosine(stage.Start, stage.Epochs, lr));
             // After every callback that updates counters, the rate or the stop flag: the resumable checkpoint.
             callbacks.Add(new ModelCheckpoint(run.LastModel, (path, _) =>
-                ModelFile.Save(path, model, config, RunResume.CheckpointEntries(trainer, named, optimizer, stageNumber))));
+                ModelFile.Save(path, model, config, RunResume.CheckpointEntries(trainer, named, optimizer, stageNumber)))
+            { InterruptedPath = run.InterruptedModel });
             callbacks.Add(new CurvesCallback(run.ResultsCsv, run.CurvesPng));
             callbacks.AddRange(events.CallbacksWithReports());
             if (state is not null)
@@ -172,7 +173,7 @@ internal static class DetectionRecipe
                 state.Restore(sameStage ? named : new Dictionary<string, Callback> { ["best_checkpoint"] = best });
                 state = null;
             }
-            var h = trainer.Fit(model, trainLoader.Epoch, valLoader is null ? null : () => valLoader.Epoch(0), callbacks, optimizer);
+            var h = trainer.Fit(model, trainLoader.Epoch, valLoader is null ? null : () => valLoader.Epoch(0), callbacks, optimizer, cancellationToken);
             // The next stage starts from this stage's best, so best.svmodel only improves.
             best.Best = best.Best;
             if (h.StopReason is { } reason) events.Log(reason);

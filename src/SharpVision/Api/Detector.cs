@@ -48,19 +48,21 @@ public sealed class Detector : IDisposable
     /// a run folder (args.yaml, classes.txt, anchors.txt, results.csv, curves.png, weights/) at
     /// <see cref="DetectorTrainOptions.Out"/> or runs/detect/expN.
     /// </summary>
-    public static DetectionTrainResult Train(string data, DetectorTrainOptions? options = null, TrainEvents? events = null)
+    public static DetectionTrainResult Train(string data, DetectorTrainOptions? options = null, TrainEvents? events = null,
+        CancellationToken cancellationToken = default)
     {
         var s = (options ?? new DetectorTrainOptions()) with { Data = data };
         s.Validate();
-        return DetectionRecipe.Train(s, events ?? TrainEvents.None);
+        return DetectionRecipe.Train(s, events ?? TrainEvents.None, cancellationToken: cancellationToken);
     }
 
     /// <summary>Continues an interrupted detection run from its weights/last.svmodel (settings from its args.yaml).</summary>
-    public static DetectionTrainResult Resume(string runFolder, TrainEvents? events = null, string? device = null, int? workers = null)
+    public static DetectionTrainResult Resume(string runFolder, TrainEvents? events = null, string? device = null, int? workers = null,
+        CancellationToken cancellationToken = default)
     {
         var saved = ArgsYaml.Read<DetectorTrainOptions>(Path.Combine(runFolder, "args.yaml"), "sharpvision detect train");
         var s = saved with { Out = runFolder, Device = device ?? saved.Device, Workers = workers ?? saved.Workers };
-        return DetectionRecipe.Train(s, events ?? TrainEvents.None, resume: true);
+        return DetectionRecipe.Train(s, events ?? TrainEvents.None, resume: true, cancellationToken);
     }
 
     /// <summary>Opens a detector .svmodel or a detection run folder (its weights/best.svmodel).</summary>

@@ -5,11 +5,11 @@ namespace SharpVision.Api;
 
 /// <summary>
 /// Every setting of a detector training run: what <c>sharpvision detect train</c>'s flags fill and what
-/// <see cref="Detector.Train(string, DetectorTrainOptions, TrainEvents?)"/> takes; written to the run's args.yaml.
+/// <see cref="Detector.Train(string, DetectorTrainOptions, TrainEvents?, CancellationToken)"/> takes; written to the run's args.yaml.
 /// </summary>
 public sealed record DetectorTrainOptions
 {
-    /// <summary>Training annotations (lines file, VOC folder, YOLO folder or COCO json); <see cref="Detector.Train(string, DetectorTrainOptions, TrainEvents?)"/> sets it.</summary>
+    /// <summary>Training annotations (lines file, VOC folder, YOLO folder or COCO json); <see cref="Detector.Train(string, DetectorTrainOptions, TrainEvents?, CancellationToken)"/> sets it.</summary>
     public string Data { get; init; } = "";
     /// <summary>Validation annotations, or null.</summary>
     public string? Val { get; init; }

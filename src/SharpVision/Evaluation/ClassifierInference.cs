@@ -38,8 +38,11 @@ public sealed record InferenceResult(
 public static class ClassifierInference
 {
     /// <summary>TorchSharp: eval mode, no gradients, one dispose scope per batch, decoding on the loader's workers.</summary>
+    /// <exception cref="OperationCanceledException">
+    /// <paramref name="cancellationToken"/> fired (checked between batches); the message says how many images were done.
+    /// </exception>
     public static InferenceResult Run(ImageClassifier model, Preprocessing preprocessing, ClassificationDataset data,
-        int batchSize, Device device, int workers, DecodeOptions? decode = null)
+        int batchSize, Device device, int workers, DecodeOptions? decode = null, CancellationToken cancellationToken = default)
     {
         model.eval();
         model.to(device);
@@ -57,6 +60,7 @@ public static class ClassifierInference
                 using var scope = NewDisposeScope();
                 using (batch)
                 {
+                    ThrowIfCancelled(cancellationToken, probabilities.Count + skipped.Count, data.Count);
                     skipped.AddRange(batch.Skipped);
                     var logits = model.call(batch.Images.to(device)); // [B, K] or [B, 1]
                     var probs = logits.shape[1] == 1
@@ -81,7 +85,9 @@ public static class ClassifierInference
     /// ONNX Runtime (libtorch is never loaded): files are decoded one after another on the calling thread, through
     /// the same pipeline as the loader, and run <paramref name="batchSize"/> at a time. Losses as in the TorchSharp run.
     /// </summary>
-    public static InferenceResult Run(OnnxClassifier model, ClassificationDataset data, int batchSize, DecodeOptions? decode = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (checked between batches).</exception>
+    public static InferenceResult Run(OnnxClassifier model, ClassificationDataset data, int batchSize, DecodeOptions? decode = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var input = ImagePipeline.Input(model.Preprocessing, decode);
@@ -90,6 +96,7 @@ public static class ClassifierInference
         var skipped = new List<ImageDecodeException>();
         foreach (var chunk in data.Samples.Chunk(batchSize))
         {
+            ThrowIfCancelled(cancellationToken, read.Count + skipped.Count, data.Count);
             var images = new List<RgbImage>(chunk.Length);
             foreach (var sample in chunk)
             {
@@ -107,5 +114,11 @@ public static class ClassifierInference
         }
         var losses = read.Select((s, i) => -Math.Log(Math.Max(probabilities[i][s.Label], 1e-7f))).ToArray();
         return new InferenceResult(read, probabilities.ToArray(), losses, skipped);
+    }
+
+    private static void ThrowIfCancelled(CancellationToken cancellationToken, int done, int total)
+    {
+        if (cancellationToken.IsCancellationRequested)
+            throw new OperationCanceledException($"stopped after {done} of {total} images", cancellationToken);
     }
 }

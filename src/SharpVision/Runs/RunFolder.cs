@@ -1,9 +1,9 @@
 namespace SharpVision.Runs;
 
 /// <summary>
-/// A training run's folder (<c>runs/train/expN</c> by default): args.yaml, classes.txt, weights/best and last,
-/// results.csv, curves.png. While a run writes it, the folder is locked (an OS file lock on <c>.lock</c>, so a
-/// killed run leaves no stale lock behind).
+/// A training run's folder (<c>runs/train/expN</c> by default): args.yaml, classes.txt, weights/best and last
+/// (and weights/interrupted after a cancelled run), results.csv, curves.png. While a run writes it, the folder is
+/// locked (an OS file lock on <c>.lock</c>, so a killed run leaves no stale lock behind).
 /// </summary>
 public sealed class RunFolder : IDisposable
 {
@@ -22,6 +22,11 @@ public sealed class RunFolder : IDisposable
     public string WeightsDir => System.IO.Path.Combine(Path, "weights");
     public string BestModel => System.IO.Path.Combine(WeightsDir, "best" + Weights.ModelFile.Extension);
     public string LastModel => System.IO.Path.Combine(WeightsDir, "last" + Weights.ModelFile.Extension);
+    /// <summary>The weights at the moment training was cancelled (Ctrl+C): mid-epoch, so <c>--resume</c> uses last.</summary>
+    public string InterruptedModel => System.IO.Path.Combine(WeightsDir, InterruptedName + Weights.ModelFile.Extension);
+
+    /// <summary>File name (without extension) of <see cref="InterruptedModel"/>.</summary>
+    public const string InterruptedName = "interrupted";
     public string ResultsCsv => System.IO.Path.Combine(Path, "results.csv");
     public string CurvesPng => System.IO.Path.Combine(Path, "curves.png");
     public string ArgsYaml => System.IO.Path.Combine(Path, "args.yaml");

@@ -64,7 +64,10 @@ public sealed class FeatureCache : IDisposable
     /// <param name="loader">The loader whose images and augmentation to use, without StepsPerEpoch (epoch k = pass k).</param>
     /// <param name="copies">1 without augmentation, K with <c>--cache-augmented K</c>.</param>
     /// <param name="device">Where the backbone runs.</param>
-    public static FeatureCache Compute(ImageClassifier model, DataLoader loader, int copies, Device? device = null)
+    /// <param name="cancellationToken">Checked between batches; the features computed so far are then dropped.</param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired.</exception>
+    public static FeatureCache Compute(ImageClassifier model, DataLoader loader, int copies, Device? device = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
@@ -103,6 +106,7 @@ public sealed class FeatureCache : IDisposable
                         if (indices.Length != batch.Size)
                             throw new InvalidOperationException("feature cache: a loader batch does not match its plan");
                         if (batch.Size == 0) continue;
+                        cancellationToken.ThrowIfCancellationRequested();
                         using var scope = NewDisposeScope();
                         var x = model.ForwardFeatures(batch.Images.to(device)).to(float32).cpu().contiguous(); // [B, F]
                         var values = x.data<float>().ToArray();
@@ -115,6 +119,14 @@ public sealed class FeatureCache : IDisposable
                 }
                 features[copy] = folder is null ? Keep(tensor(store, [n, f])) : ToDisk(store, n, f, Path.Combine(folder, $"copy{copy}.f32"));
             }
+        }
+        catch
+        {
+            // Cancelled or failed: nothing of a partial cache outlives this call.
+            foreach (var t in features) t?.Dispose();
+            if (folder is not null)
+                try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+            throw;
         }
         finally
         {

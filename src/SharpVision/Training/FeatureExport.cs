@@ -26,7 +26,8 @@ public sealed record FeatureTable(IReadOnlyList<string> Files, IReadOnlyList<str
 public static class FeatureExport
 {
     /// <summary>Extracts the features of every readable image, in data set order (unreadable images are left out).</summary>
-    public static FeatureTable Extract(ImageClassifier model, DataLoader loader, Device? device = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (checked between batches).</exception>
+    public static FeatureTable Extract(ImageClassifier model, DataLoader loader, Device? device = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
@@ -58,6 +59,8 @@ public static class FeatureExport
                     }
                     while (indices.Length != batch.Size && b < plan.Count);
                     if (batch.Size == 0) continue;
+                    if (cancellationToken.IsCancellationRequested)
+                        throw new OperationCanceledException($"stopped after {files.Count} of {dataset.Count} images", cancellationToken);
                     using var scope = NewDisposeScope();
                     var x = model.ForwardFeatures(batch.Images.to(device)).to(float32).cpu().contiguous(); // [B, F]
                     values.AddRange(x.data<float>().ToArray());

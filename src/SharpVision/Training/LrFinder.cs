@@ -34,9 +34,11 @@ public static class LrFinder
     /// <param name="weightDecay">Weight decay.</param>
     /// <param name="beta">Smoothing of the loss (fastai 0.98).</param>
     /// <param name="divergence">Stop when the smoothed loss exceeds this times its minimum (fastai 4).</param>
+    /// <param name="cancellationToken">Checked between steps; the weights are restored before the exception leaves.</param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired; the message says how many steps were done.</exception>
     public static LrFindResult Run(nn.Module<Tensor, Tensor> model, Func<int, IEnumerable<Batch>> batches, string optimizer = "adam",
         double start = 1e-7, double end = 10, int steps = 100, Device? device = null, double momentum = 0, double weightDecay = 0,
-        double beta = 0.98, double divergence = 4)
+        double beta = 0.98, double divergence = 4, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batches);
@@ -66,6 +68,8 @@ public static class LrFinder
                     using (batch)
                     {
                         if (batch.Size == 0) continue;
+                        if (cancellationToken.IsCancellationRequested)
+                            throw new OperationCanceledException($"stopped after {step} of {steps} steps; the weights were restored", cancellationToken);
                         double lr = start * Math.Pow(end / start, step / (double)(steps - 1));
                         OptimizerFactory.SetLearningRate(opt, lr);
                         double loss;

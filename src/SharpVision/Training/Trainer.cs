@@ -15,6 +15,13 @@ namespace SharpVision.Training;
 /// Epoch indices are 0-based in callback hooks (Keras), 1-based in <see cref="History.Epochs"/>, files and
 /// messages. Models return logits [B, K]: K = 1 trains with sigmoid + binary cross-entropy, K &gt;= 2 with softmax +
 /// categorical cross-entropy on integer labels.
+/// <para>
+/// Cancellation (<see cref="Fit"/>'s token) is checked between steps, never inside an optimizer step or a
+/// callback: the loop stops within one step, calls <see cref="Callback.OnTrainInterrupted"/> (a
+/// <see cref="ModelCheckpoint"/> with <see cref="ModelCheckpoint.InterruptedPath"/> saves the current weights
+/// there), then <see cref="Callback.OnTrainAborted"/>, and throws <see cref="TrainingCanceledException"/>. The
+/// epoch that was stopped leaves no row and no end-of-epoch checkpoint: completed epochs' files stay as they were.
+/// </para>
 /// </remarks>
 public sealed class Trainer(TrainOptions options)
 {
@@ -46,6 +53,22 @@ public sealed class Trainer(TrainOptions options)
     /// <summary>0-based index of the epoch running (or last run).</summary>
     public int CurrentEpoch { get; private set; }
 
+    /// <summary>
+    /// Epochs whose training and validation passes have finished, counting a resumed run's earlier ones:
+    /// <see cref="TrainOptions.InitialEpoch"/> at the start, epoch index + 1 from just before its
+    /// <see cref="Callback.OnEpochEnd"/> (so an end-of-epoch checkpoint counts its own epoch).
+    /// </summary>
+    public int EpochsCompleted { get; private set; }
+
+    /// <summary>
+    /// While <see cref="Callback.OnTrainInterrupted"/> hooks run after a cancellation: where training stopped
+    /// (checkpoints record it). Null otherwise.
+    /// </summary>
+    public TrainingCanceledException? Interruption { get; private set; }
+
+    /// <summary>Training steps done so far in the running epoch.</summary>
+    private int _stepsInEpoch;
+
     /// <summary>Batches per epoch: <see cref="TrainOptions.StepsPerEpoch"/>, else what the previous epoch had.</summary>
     public int? StepsPerEpoch { get; private set; }
 
@@ -74,9 +97,15 @@ public sealed class Trainer(TrainOptions options)
     /// An optimizer the caller owns (e.g. parameter groups with different rates); when null one is built from
     /// <see cref="Options"/> over the parameters that require gradients, and disposed at the end.
     /// </param>
+    /// <param name="cancellationToken">
+    /// Stops training between two steps (see the remarks): interruption hooks run, then
+    /// <see cref="TrainingCanceledException"/> is thrown.
+    /// </param>
     /// <returns>Per-epoch logs.</returns>
+    /// <exception cref="TrainingCanceledException"><paramref name="cancellationToken"/> fired before training ended.</exception>
     public History Fit(nn.Module<Tensor, Tensor> model, Func<int, IEnumerable<Batch>> train,
-        Func<IEnumerable<Batch>>? validation, IReadOnlyList<Callback>? callbacks = null, optim.Optimizer? optimizer = null)
+        Func<IEnumerable<Batch>>? validation, IReadOnlyList<Callback>? callbacks = null, optim.Optimizer? optimizer = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(train);
@@ -97,6 +126,10 @@ public sealed class Trainer(TrainOptions options)
         StopTraining = false;
         StopReason = null;
         StepsPerEpoch = Options.StepsPerEpoch;
+        EpochsCompleted = Options.InitialEpoch;
+        CurrentEpoch = Options.InitialEpoch;
+        Interruption = null;
+        _stepsInEpoch = 0;
 
         var history = new History();
         Tensor? classWeights = null;
@@ -118,14 +151,16 @@ public sealed class Trainer(TrainOptions options)
             for (int epoch = Options.InitialEpoch; epoch < Options.Epochs; epoch++)
             {
                 CurrentEpoch = epoch;
+                _stepsInEpoch = 0;
+                cancellationToken.ThrowIfCancellationRequested();
                 foreach (var cb in callbacks)
                     cb.OnEpochBegin(epoch);
 
                 var clock = Stopwatch.StartNew();
-                logs = TrainEpoch(model, optimizer, train(epoch), task, device, callbacks, epoch, out int skipped);
+                logs = TrainEpoch(model, optimizer, train(epoch), task, device, callbacks, epoch, cancellationToken, out int skipped);
                 if (validation is not null)
                 {
-                    var val = Evaluate(model, validation(), task, device);
+                    var val = Evaluate(model, validation(), task, device, cancellationToken);
                     skipped += (int)val[LogNames.Skipped];
                     foreach (var (key, value) in val)
                         if (key != LogNames.Skipped)
@@ -135,6 +170,7 @@ public sealed class Trainer(TrainOptions options)
                 logs[LogNames.Seconds] = clock.Elapsed.TotalSeconds;
                 logs[LogNames.Skipped] = skipped;
 
+                EpochsCompleted = epoch + 1;
                 foreach (var cb in callbacks)
                     cb.OnEpochEnd(epoch, logs);
                 history.Add(epoch + 1, logs);
@@ -148,13 +184,28 @@ public sealed class Trainer(TrainOptions options)
             history.StopReason = StopReason;
             return history;
         }
+        catch (OperationCanceledException stop) when (cancellationToken.IsCancellationRequested)
+        {
+            var interruption = new TrainingCanceledException(EpochsCompleted, CurrentEpoch, _stepsInEpoch, cancellationToken, stop);
+            Interruption = interruption;
+            try
+            {
+                foreach (var cb in callbacks)
+                {
+                    try { cb.OnTrainInterrupted(interruption); }
+                    catch (Exception e) { RaiseWarning($"{cb.GetType().Name} could not save on interruption: {e.Message}"); }
+                }
+            }
+            finally
+            {
+                Interruption = null;
+                Abort(callbacks, interruption);
+            }
+            throw interruption;
+        }
         catch (Exception error)
         {
-            foreach (var cb in callbacks)
-            {
-                try { cb.OnTrainAborted(error); }
-                catch (Exception) { /* the training error is the one to report */ }
-            }
+            Abort(callbacks, error);
             throw;
         }
         finally
@@ -168,9 +219,18 @@ public sealed class Trainer(TrainOptions options)
         }
     }
 
+    private static void Abort(IReadOnlyList<Callback> callbacks, Exception error)
+    {
+        foreach (var cb in callbacks)
+        {
+            try { cb.OnTrainAborted(error); }
+            catch (Exception) { /* the training error is the one to report */ }
+        }
+    }
+
     private Dictionary<string, double> TrainEpoch(nn.Module<Tensor, Tensor> model, optim.Optimizer optimizer,
         IEnumerable<Batch> batches, ITrainingTask task, Device device, IReadOnlyList<Callback> callbacks, int epoch,
-        out int skipped)
+        CancellationToken cancellationToken, out int skipped)
     {
         model.train();
         // Frozen BatchNorm layers normalise with their running statistics and leave them unchanged (Keras).
@@ -185,6 +245,8 @@ public sealed class Trainer(TrainOptions options)
                 skipped += batch.Skipped.Count;
                 if (batch.Size == 0)
                     continue;
+                // Between steps only: the previous step (and its callbacks) are done, this one has not begun.
+                cancellationToken.ThrowIfCancellationRequested();
                 foreach (var cb in callbacks)
                     cb.OnBatchBegin(step);
 
@@ -206,6 +268,7 @@ public sealed class Trainer(TrainOptions options)
                 foreach (var cb in callbacks)
                     cb.OnBatchEnd(step, batchLogs);
                 step++;
+                _stepsInEpoch = step;
             }
             if (StopTraining)
                 break;
@@ -223,15 +286,16 @@ public sealed class Trainer(TrainOptions options)
     /// <c>skipped</c>. Names carry no <c>val_</c> prefix. Each batch is disposed.
     /// </summary>
     public static Dictionary<string, double> Evaluate(nn.Module<Tensor, Tensor> model, IEnumerable<Batch> batches,
-        Device? device = null, double labelSmoothing = 0, int topK = 0) =>
-        Evaluate(model, batches, new ClassificationTask(labelSmoothing, null, topK), device);
+        Device? device = null, double labelSmoothing = 0, int topK = 0, CancellationToken cancellationToken = default) =>
+        Evaluate(model, batches, new ClassificationTask(labelSmoothing, null, topK), device, cancellationToken);
 
     /// <summary>
     /// One pass over <paramref name="batches"/> in eval mode without gradients, with <paramref name="task"/>'s
     /// validation loss and metrics, plus <c>skipped</c>. Names carry no <c>val_</c> prefix. Each batch is disposed.
     /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (checked between batches).</exception>
     public static Dictionary<string, double> Evaluate(nn.Module<Tensor, Tensor> model, IEnumerable<Batch> batches,
-        ITrainingTask task, Device? device = null)
+        ITrainingTask task, Device? device = null, CancellationToken cancellationToken = default)
     {
         device ??= CPU;
         bool wasTraining = model.training;
@@ -248,6 +312,7 @@ public sealed class Trainer(TrainOptions options)
                     skipped += batch.Skipped.Count;
                     if (batch.Size == 0)
                         continue;
+                    cancellationToken.ThrowIfCancellationRequested();
                     using var scope = NewDisposeScope();
                     var x = batch.Images.to(device);                                // [B, C, H, W]
                     var y = batch.Labels.to(device);                                // [B]

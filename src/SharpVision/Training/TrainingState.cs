@@ -31,6 +31,12 @@ public sealed record TrainingState
     [JsonPropertyName("torch_rng_state")] public string? TorchRngState { get; init; }
     /// <summary>Training phase of the last completed epoch (1 = frozen backbone, 2 = fine-tuning) with --fine-tune; null otherwise.</summary>
     [JsonPropertyName("phase")] public int? Phase { get; init; }
+    /// <summary>
+    /// Set in a checkpoint written on cancellation (<c>interrupted.svmodel</c>): the training steps of epoch
+    /// <see cref="EpochsCompleted"/> + 1 already in its weights. Null at an epoch boundary (<c>last.svmodel</c>).
+    /// </summary>
+    [JsonPropertyName("interrupted_at_step"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? InterruptedAtStep { get; init; }
 
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
 
@@ -46,13 +52,17 @@ public sealed record TrainingState
         }
     }
 
-    /// <summary>The state of a trainer at the end of an epoch, with the named callbacks' counters.</summary>
+    /// <summary>
+    /// The state of a trainer at the end of an epoch (or, after a cancellation, between two steps), with the named
+    /// callbacks' counters.
+    /// </summary>
     public static TrainingState Capture(Trainer trainer, IReadOnlyDictionary<string, Callbacks.Callback> callbacks)
     {
         using var rng = torch.random.get_rng_state();
         return new TrainingState
         {
-            EpochsCompleted = trainer.CurrentEpoch + 1,
+            EpochsCompleted = trainer.EpochsCompleted,
+            InterruptedAtStep = trainer.Interruption?.Steps,
             LearningRate = trainer.LearningRate,
             StopTraining = trainer.StopTraining,
             StopReason = trainer.StopReason,

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace SharpVision.Tests.TestSupport;
 
@@ -8,6 +9,19 @@ namespace SharpVision.Tests.TestSupport;
 /// </summary>
 public static class CliProcess
 {
+    public const int SigInt = 2;
+    public const int SigTerm = 15;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+
+    /// <summary>Sends <paramref name="signal"/> (e.g. <see cref="SigInt"/>) to the process, as Ctrl+C or `kill` would.</summary>
+    public static void Signal(Process p, int signal)
+    {
+        if (Kill(p.Id, signal) != 0)
+            throw new InvalidOperationException($"kill({p.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
     /// <summary>Starts the CLI with stdout and stderr redirected (read them, or the pipes may fill).</summary>
     public static Process Start(params string[] args)
     {

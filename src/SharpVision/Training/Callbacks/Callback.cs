@@ -39,6 +39,13 @@ public abstract class Callback
     /// <summary>When <see cref="Trainer.Fit"/> fails with an exception: release files and consoles (no saving).</summary>
     public virtual void OnTrainAborted(Exception error) { }
 
+    /// <summary>
+    /// When <see cref="Trainer.Fit"/>'s cancellation token fired: training stopped between two steps, so the model
+    /// and optimizer are consistent. Save what should survive here (and name it with
+    /// <see cref="TrainingCanceledException.AddSavedFile"/>); <see cref="OnTrainAborted"/> follows.
+    /// </summary>
+    public virtual void OnTrainInterrupted(TrainingCanceledException interruption) { }
+
     /// <summary>Before the first step of epoch index <paramref name="epoch"/> (0-based).</summary>
     public virtual void OnEpochBegin(int epoch) { }
 

@@ -68,6 +68,14 @@ public sealed class ModelCheckpoint(
     /// <summary>Path of the last file written, or null.</summary>
     public string? LastSavedPath { get; private set; }
 
+    /// <summary>
+    /// Where to save the current weights when training is cancelled (<see cref="Callback.OnTrainInterrupted"/>),
+    /// through the same <c>save</c> and atomically; null = nothing is saved on cancellation. A plain path (no
+    /// placeholders). A file left there by an earlier interruption is deleted when training ends normally (like
+    /// Keras' BackupAndRestore deletes its backup), since it then no longer holds the newest weights.
+    /// </summary>
+    public string? InterruptedPath { get; init; }
+
     /// <inheritdoc />
     public override IReadOnlyDictionary<string, double>? GetState() =>
         _best is { } best ? new Dictionary<string, double> { ["best"] = best } : new Dictionary<string, double>();
@@ -80,6 +88,21 @@ public sealed class ModelCheckpoint(
         _best = _initialBest;
         LastSavedEpoch = null;
         LastSavedPath = null;
+    }
+
+    /// <inheritdoc />
+    public override void OnTrainInterrupted(TrainingCanceledException interruption)
+    {
+        if (InterruptedPath is not { } path) return;
+        AtomicFile.Write(path, tmp => _save(tmp, saveWeightsOnly));
+        interruption.AddSavedFile(Path.GetFullPath(path));
+    }
+
+    /// <inheritdoc />
+    public override void OnTrainEnd(IReadOnlyDictionary<string, double>? logs)
+    {
+        if (InterruptedPath is { } path && File.Exists(path))
+            File.Delete(path);
     }
 
     /// <inheritdoc />
