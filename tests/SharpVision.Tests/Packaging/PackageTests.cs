@@ -156,7 +156,10 @@ public class PackageTests(ITestOutputHelper output)
         {
             TryDelete(work);
             // This run's version of the library, extracted by the app's restore (the tool installs into its tool path).
-            TryDelete(Path.Combine(PackageBuild.GlobalPackagesFolder, "sharpvision", version));
+            string extracted = Path.Combine(PackageBuild.GlobalPackagesFolder, "sharpvision");
+            TryDelete(Path.Combine(extracted, version));
+            if (Directory.Exists(extracted) && !Directory.EnumerateFileSystemEntries(extracted).Any())
+                TryDelete(extracted);
         }
 
         void Step(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:0} s  {what}");
