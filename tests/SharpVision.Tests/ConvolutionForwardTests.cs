@@ -9,7 +9,9 @@ namespace SharpVision.Tests;
 /// returned outputs off by 2-6 (|y| up to 10) when the input channels are not a multiple of its SIMD block
 /// (8 below AVX-512, 16 with it) and the batch holds more than one image; batch 1 and whole blocks were right.
 /// This is the 2.2e-3 logit gap of the custom-YAML ONNX parity test under ONEDNN_MAX_CPU_ISA=AVX: ONNX Runtime
-/// and float64 agreed to 8e-8, SharpVision's float32 forward was the wrong side.
+/// and float64 agreed to 8e-8, SharpVision's float32 forward was the wrong side. The cause is oneDNN reading the
+/// hidden caches as 1 byte (its padded reorders then drop data); <see cref="SharpVision.Platform.OneDnnCacheFix"/> cures it, and
+/// this test runs libtorch's conv2d directly, so it checks the fix rather than SharpVision's own detours.
 /// </summary>
 public class ConvolutionForwardTests
 {

@@ -59,6 +59,7 @@ public static class Doctor
                 ? "kept alive through native calls (build-time rewrite of TorchSharp.dll)"
                 : $"NOT rewritten ({TorchSharpPatch.TorchSharpLocation}): temporary Scalars can be freed mid-call; build with SharpVision's targets"),
             ("oneDNN caches", TorchRuntime.CacheFix is { } fix ? (fix.Applied ? "fixed: " : "NOT fixed: ") + fix.Detail : "as detected (nothing to fix)"),
+            ("oneDNN in use", TorchRuntime.OneDnnDisabled ? "no: turned off by SharpVision (libtorch's own convolutions)" : "yes"),
             ("conv detours", routing.Active
                 ? $"{(routing.SubsampleStrided1x1 ? "strided 1x1 as subsample + stride 1; " : "")}{(routing.PadNarrowOutputs ? $"narrow kxk outputs padded to {ConvolutionRouting.ChannelBlock}" : "")}"
                 : "none"),

@@ -17,6 +17,9 @@ public static class TorchRuntime
     /// <summary>What the cache fix did, or null when this CPU did not need it (or it was switched off).</summary>
     public static CacheFixResult? CacheFix { get; private set; }
 
+    /// <summary>True when SharpVision turned oneDNN off (the cache fix could not be applied, or no-onednn was asked for).</summary>
+    public static bool OneDnnDisabled { get; private set; }
+
     /// <summary>One line for the user when something was changed, and why (empty when nothing was).</summary>
     public static string Note { get; private set; } = "";
 
@@ -37,8 +40,9 @@ public static class TorchRuntime
 
     /// <summary>
     /// Decides and applies, once per process (later calls return at once). Reads
-    /// <see cref="ConvolutionRouting.EnvironmentVariable"/>: auto (default), routing (skip the cache fix, use the
-    /// detours), off (neither: reproduces the faults).
+    /// <see cref="ConvolutionRouting.EnvironmentVariable"/>: auto (default: the cache fix; where it cannot apply, oneDNN
+    /// off), routing (the convolution detours instead: faster than oneDNN off, partial), no-onednn, off (nothing:
+    /// reproduces the faults).
     /// </summary>
     /// <exception cref="InvalidOptionException">That variable holds another value.</exception>
     public static void Initialize()
@@ -48,16 +52,32 @@ public static class TorchRuntime
             if (_initialized) return;
             var cpu = CpuInfo.Current;
             string setting = ConvolutionRouting.ParseSetting(Environment.GetEnvironmentVariable(ConvolutionRouting.EnvironmentVariable));
-            if (setting == "auto" && cpu.IsX86 && cpu.CacheLeavesHidden)
+            bool hidden = cpu.IsX86 && cpu.CacheLeavesHidden;
+            if (setting == "auto" && hidden)
             {
                 torch.InitializeDeviceType(DeviceType.CPU);   // loads libtorch_cpu.so; creates no oneDNN primitive
                 CacheFix = OneDnnCacheFix.TryApply();
             }
-            var routing = ConvolutionRouting.Decide(cpu, setting, CacheFix?.Applied == true);
+            string disabledNote = "";
+            if (setting == "no-onednn" || (setting == "auto" && hidden && CacheFix is { Applied: false }))
+            {
+                torch.InitializeDeviceType(DeviceType.CPU);
+                try
+                {
+                    OneDnnSwitch.SetEnabled(false);
+                    OneDnnDisabled = true;
+                    disabledNote = "oneDNN is off: convolutions run on libtorch's own path (right on every CPU, about 3x slower)";
+                }
+                catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+                {
+                    disabledNote = $"oneDNN could not be turned off ({e.Message})";
+                }
+            }
+            var routing = ConvolutionRouting.Decide(cpu, setting, CacheFix?.Applied == true || OneDnnDisabled);
             ConvolutionRouting.Current = routing;
             Note = CacheFix is { Applied: true }
                 ? $"this CPU hides its cache sizes from CPUID ({cpu.CacheSource}): {CacheFix.Detail}"
-                : routing.Reason;
+                : string.Join("; ", new[] { CacheFix is { } failed ? $"this CPU hides its cache sizes from CPUID and oneDNN could not be fixed in place ({failed.Detail})" : "", disabledNote, routing.Reason }.Where(t => t.Length > 0));
             _initialized = true;
         }
     }

@@ -7,7 +7,7 @@ public class ConvolutionRoutingTests
     [Fact]
     public void Hidden_caches_without_the_cache_fix_turn_on_both_detours_and_say_why()
     {
-        var routing = ConvolutionRouting.Decide(FakeCpu.Zen5VmHidingCaches().Read(), "auto", cacheFixApplied: false);
+        var routing = ConvolutionRouting.Decide(FakeCpu.Zen5VmHidingCaches().Read(), "auto", oneDnnHandled: false);
 
         Assert.True(routing.SubsampleStrided1x1);
         Assert.True(routing.PadNarrowOutputs);
@@ -18,8 +18,8 @@ public class ConvolutionRoutingTests
     [Fact]
     public void Hidden_caches_with_the_cache_fix_need_no_detour()
     {
-        Assert.Equal(ConvolutionRouting.None, ConvolutionRouting.Decide(FakeCpu.Zen5VmHidingCaches().Read(), "auto", cacheFixApplied: true));
-        Assert.Equal(ConvolutionRouting.None, ConvolutionRouting.Decide(FakeCpu.IntelVmHidingCaches().Read(), "auto", cacheFixApplied: true));
+        Assert.Equal(ConvolutionRouting.None, ConvolutionRouting.Decide(FakeCpu.Zen5VmHidingCaches().Read(), "auto", oneDnnHandled: true));
+        Assert.Equal(ConvolutionRouting.None, ConvolutionRouting.Decide(FakeCpu.IntelVmHidingCaches().Read(), "auto", oneDnnHandled: true));
     }
 
     [Theory]
@@ -29,7 +29,7 @@ public class ConvolutionRoutingTests
     {
         var cpu = (kind == "intel" ? FakeCpu.IntelWithCaches() : FakeCpu.Zen5BareMetal()).Read();
 
-        Assert.Equal(ConvolutionRouting.None, ConvolutionRouting.Decide(cpu, "auto", cacheFixApplied: false));
+        Assert.Equal(ConvolutionRouting.None, ConvolutionRouting.Decide(cpu, "auto", oneDnnHandled: false));
     }
 
     [Fact]
@@ -54,8 +54,9 @@ public class ConvolutionRoutingTests
 
         Assert.True(ConvolutionRouting.Decide(metal, ConvolutionRouting.ParseSetting("routing"), false).SubsampleStrided1x1);
         Assert.Equal(ConvolutionRouting.None, ConvolutionRouting.Decide(vm, ConvolutionRouting.ParseSetting(" OFF "), false));
+        Assert.Equal(ConvolutionRouting.None, ConvolutionRouting.Decide(vm, ConvolutionRouting.ParseSetting("no-onednn"), true));
         Assert.Equal("auto", ConvolutionRouting.ParseSetting(null));
         var e = Assert.Throws<InvalidOptionException>(() => ConvolutionRouting.ParseSetting("yes"));
-        Assert.Equal("SHARPVISION_ONEDNN_WORKAROUNDS must be one of auto, routing, off. Received: SHARPVISION_ONEDNN_WORKAROUNDS=yes", e.Message);
+        Assert.Equal("SHARPVISION_ONEDNN_WORKAROUNDS must be one of auto, routing, no-onednn, off. Received: SHARPVISION_ONEDNN_WORKAROUNDS=yes", e.Message);
     }
 }
