@@ -1,3 +1,4 @@
+using SharpVision.Evaluation.Detection;
 using System.Globalization;
 using SharpVision.Augmentation;
 using SharpVision.Data;

@@ -246,7 +246,7 @@ public abstract class YoloNet(string name) : nn.Module<Tensor, Tensor>(name)
                     sc.Add(s);
                     cl.Add(c);
                 }
-            var kept = Evaluation.Detection.Nms.PerClass(cand, sc, cl, iou);
+            var kept = Nms.PerClass(cand, sc, cl, iou);
             result.Add(kept.Select(j => new InputBox(cand[j].Item1, cand[j].Item2, cand[j].Item3, cand[j].Item4, cl[j], sc[j]))
                 .OrderByDescending(d => d.Score).Take(maxPerImage).ToList());
         }
