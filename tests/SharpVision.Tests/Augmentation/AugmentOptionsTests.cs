@@ -99,7 +99,7 @@ public class AugmentOptionsTests
         try
         {
             var e = Assert.Throws<InvalidOptionException>(() => AugmentOptions.FromYamlFile(path));
-            Assert.Equal("--augment fill_mode", e.Option);
+            Assert.Equal("AugmentOptions.Augment fill_mode", e.Option);
         }
         finally
         {
