@@ -1,3 +1,4 @@
+using SharpVision.Evaluation.Detection;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;

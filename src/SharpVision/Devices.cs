@@ -22,14 +22,14 @@ public static class Devices
         {
             int index = 0;
             if (v.Length > 4 && (!int.TryParse(v.AsSpan(5), out index) || index < 0))
-                throw new InvalidOptionException("--device", Allowed, value);
+                throw new InvalidOptionException("Devices.Device", Allowed, value);
             if (!torch.cuda.is_available())
-                throw new SharpVisionException($"--device {value} asks for CUDA, but this libtorch build sees no CUDA device. Use --device cpu (or auto).");
+                throw new SharpVisionException($"Devices.Device {value} asks for CUDA, but this libtorch build sees no CUDA device. Use Devices.Device cpu (or auto).");
             int count = torch.cuda.device_count();
             if (index >= count)
-                throw new InvalidOptionException("--device", $"cuda:0 to cuda:{count - 1} on this machine", value);
+                throw new InvalidOptionException("Devices.Device", $"cuda:0 to cuda:{count - 1} on this machine", value);
             return new torch.Device(DeviceType.CUDA, index);
         }
-        throw new InvalidOptionException("--device", Allowed, value);
+        throw new InvalidOptionException("Devices.Device", Allowed, value);
     }
 }

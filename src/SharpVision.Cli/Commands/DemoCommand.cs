@@ -1,3 +1,4 @@
+using SharpVision.Evaluation.Detection;
 using SharpVision.Api;
 using SharpVision.Training.Callbacks;
 using SharpVision.Data;
@@ -116,7 +117,7 @@ public static class DemoCommand
         DetectionTrainResult result;
         using (var progress = new ProgressBar()) result = Detector.Train(settings.Data, settings, TrainCommand.Events(progress));
 
-        using var detector = Models.YoloDetector.Load(RunFolder.ResolveModelPath(result.RunDir));
+        using var detector = YoloDetector.Load(RunFolder.ResolveModelPath(result.RunDir));
         var val = Detector.OpenData(shapes.ValFile, detector.ClassNames, "validation");
         var report = detector.Evaluate(val);
         var samples = val.Samples.Take(8).Select(s => s.ImagePath).ToList();

@@ -1,3 +1,4 @@
+using SharpVision.Evaluation.Detection;
 using System.Globalization;
 using SharpVision.Augmentation;
 using SharpVision.Api;
@@ -95,7 +96,7 @@ public static class DetectCommand
             int? workers = a.IntOrNull("--workers", min: 0, max: 64);
             string? device = a.String("--device");
             a.Finish();
-            using var resumeProgress = new Training.Callbacks.ProgressBar();
+            using var resumeProgress = new ProgressBar();
             PrintOutcome(Detector.Resume(resumeRun, TrainCommand.Events(resumeProgress), device, workers, Interrupts.Token));
             return 0;
         }
@@ -137,7 +138,7 @@ public static class DetectCommand
         };
         a.Finish();
         if (epochsGiven && s.FineTune is not null) throw new InvalidOptionException("--epochs", "not given together with --fine-tune", "both");
-        using var progress = new Training.Callbacks.ProgressBar();
+        using var progress = new ProgressBar();
         PrintOutcome(Detector.Train(s.Data, s, TrainCommand.Events(progress), Interrupts.Token));
         return 0;
     }

@@ -1,3 +1,4 @@
+using SharpVision.Evaluation.Detection;
 using SharpVision.Weights;
 using SharpVision.Weights.Onnx;
 
@@ -51,7 +52,7 @@ public static class ExportCommand
     {
         if (format == "onnx")
             throw new InvalidOptionException("--format", "pt or safetensors for a detector (the ONNX writer covers classifiers)", $"onnx ({file} is a {config.Architecture} detector)");
-        using var detector = Models.YoloDetector.Load(file);
+        using var detector = YoloDetector.Load(file);
         PyTorchWeights.Save(detector.Model, outPath);
         Console.WriteLine($"Exported {file} ({config.Architecture} detector, {config.Classes.Count} classes) to {outPath} as {format}");
         return 0;

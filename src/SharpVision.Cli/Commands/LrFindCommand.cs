@@ -30,7 +30,7 @@ public static class LrFindCommand
         var s = TrainCommand.Read(a);
         a.Finish();
         plot ??= Path.Combine(s.Out ?? ".", "lr_find.png");
-        var result = Classifier.FindLearningRate(s.Data, s, start, end, steps, plot, new TrainEvents { Message = Console.WriteLine }, Interrupts.Token);
+        var result = Classifier.FindLearningRate(s.Data, s, start, end, steps, plot, new TrainEvents { Message = m => Console.WriteLine(OptionFlags.Translate(m)) }, Interrupts.Token);
         Console.WriteLine($"Suggested learning rate: {result.Suggestion.ToString("G2", CultureInfo.InvariantCulture)} " +
                           $"(steepest descent; minimum/10 = {result.MinimumOver10.ToString("G2", CultureInfo.InvariantCulture)}). Plot: {plot}");
         return 0;

@@ -65,7 +65,7 @@ public static class TrainCommand
     }
 
     /// <summary>The run's log lines on stdout and the console progress bar.</summary>
-    internal static TrainEvents Events(ProgressBar progress) => new() { Message = Console.WriteLine, Callbacks = [progress] };
+    internal static TrainEvents Events(ProgressBar progress) => new() { Message = m => Console.WriteLine(OptionFlags.Translate(m)), Callbacks = [progress] };
 
     /// <summary>The flags as options; the checks between settings are <see cref="ClassifierTrainOptions.Validate"/>'s.</summary>
     public static ClassifierTrainOptions Read(Arguments a)

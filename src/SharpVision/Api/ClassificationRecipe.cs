@@ -65,7 +65,7 @@ internal static class ClassificationRecipe
             }
             (config, model) = ModelFile.Load(run.LastModel);
             if (!config.Classes.SequenceEqual(train.Classes))
-                throw new SharpVisionException($"--resume {runDir}: the data's classes ({string.Join(", ", train.Classes)}) differ from the run's ({string.Join(", ", config.Classes)}).");
+                throw new SharpVisionException($"Classifier.Resume {runDir}: the data's classes ({string.Join(", ", train.Classes)}) differ from the run's ({string.Join(", ", config.Classes)}).");
             events.Log($"Resuming {runDir} after epoch {state.EpochsCompleted} of {s.Epochs} (learning rate {state.LearningRate:G4}).");
         }
         else
@@ -177,7 +177,7 @@ internal static class ClassificationRecipe
         bool cacheable = Freezing.IsBackboneFrozen(model) && s.FeatureCache == "auto";
         if (cacheable && augmenting && s.CacheAugmented is null)
         {
-            events.Log("Backbone frozen but augmentation is on: features are not cached (add --cache-augmented K to cache K augmented copies per image).");
+            events.Log("Backbone frozen but augmentation is on: features are not cached (add ClassifierTrainOptions.CacheAugmented K to cache K augmented copies per image).");
             cacheable = false;
         }
         FeatureCache? trainCache = null, valCache = null;
@@ -320,11 +320,11 @@ internal static class ClassificationRecipe
         {
             architecture = PretrainedWeights.ArchitectureFor(s.Model, source);
             if (architecture != s.Model)
-                events.Log($"--pretrained {source}: using {architecture}, the {s.Model} whose ImageNet weights ship with SharpVision (NuGet), with a new {outputs}-output head.");
+                events.Log($"ClassifierTrainOptions.Pretrained {source}: using {architecture}, the {s.Model} whose ImageNet weights ship with SharpVision (NuGet), with a new {outputs}-output head.");
             model = ModelRegistry.Create(architecture, new ModelOptions(outputs, s.ImgSize));
             PretrainedWeights.Load(source, model);
             if (PretrainedWeights.IsFile(source))
-                events.Log($"--pretrained {source}: backbone weights loaded; the file's classifier ({model.Info.Classifier}) dropped, a new {outputs}-output head made.");
+                events.Log($"ClassifierTrainOptions.Pretrained {source}: backbone weights loaded; the file's classifier ({model.Info.Classifier}) dropped, a new {outputs}-output head made.");
         }
         else
         {
@@ -352,7 +352,7 @@ internal static class ClassificationRecipe
         {
             var (loadedConfig, loaded) = ModelFile.Load(weights);
             if (loadedConfig.Architecture != config.Architecture || loadedConfig.NumClasses != config.NumClasses)
-                throw new ModelFileException($"--weights {weights} is a {loadedConfig.Architecture} with {loadedConfig.NumClasses} output(s); this run builds a {config.Architecture} with {config.NumClasses}.");
+                throw new ModelFileException($"ClassifierTrainOptions.Weights {weights} is a {loadedConfig.Architecture} with {loadedConfig.NumClasses} output(s); this run builds a {config.Architecture} with {config.NumClasses}.");
             StateDicts.LoadStrict(model, loaded.state_dict(), weights);
             loaded.Dispose();
             events.Log($"Loaded every weight from {weights}.");

@@ -1,3 +1,4 @@
+using SharpVision.Evaluation.Detection;
 using System.Globalization;
 using SharpVision.Augmentation;
 using SharpVision.Data;
@@ -73,7 +74,7 @@ internal static class DetectionRecipe
         var classes = s.Classes is null ? null : ClassList.Read(s.Classes);
         var train = Open(s.Data, classes, "training", events.Log);
         classes ??= train.Classes;
-        if (classes.Count == 0) throw new DatasetException($"{s.Data}: no class names; pass --classes classes.txt");
+        if (classes.Count == 0) throw new DatasetException($"{s.Data}: no class names; pass DetectorTrainOptions.Classes classes.txt");
         var val = s.Val is null ? null : Open(s.Val, classes, "validation", events.Log);
 
         string runDir = s.Out ?? RunFolder.NextExperiment(Path.Combine("runs", "detect"));
@@ -95,7 +96,7 @@ internal static class DetectionRecipe
             if (!saved.Classes.SequenceEqual(classes))
             {
                 model.Dispose();
-                throw new SharpVisionException($"--resume {runDir}: the data's classes ({string.Join(", ", classes)}) differ from the run's ({string.Join(", ", saved.Classes)}).");
+                throw new SharpVisionException($"Detector.Resume {runDir}: the data's classes ({string.Join(", ", classes)}) differ from the run's ({string.Join(", ", saved.Classes)}).");
             }
             string anchorsFile = Path.Combine(resumed.Path, "anchors.txt");
             anchorText = File.Exists(anchorsFile) ? File.ReadAllText(anchorsFile).Trim() : "as in last.svmodel";
@@ -250,7 +251,7 @@ internal static class DetectionRecipe
                 backbone = PretrainedWeights.ArchitectureFor(backbone, source);
                 classifier = ModelRegistry.Create(backbone, new ModelOptions(1000, s.ImgSize));
                 PretrainedWeights.Load(source, classifier);
-                events.Log($"--pretrained {source}: {backbone} backbone with ImageNet weights (shipped with SharpVision), new {classes}-class YOLOv3 head.");
+                events.Log($"DetectorTrainOptions.Pretrained {source}: {backbone} backbone with ImageNet weights (shipped with SharpVision), new {classes}-class YOLOv3 head.");
             }
             else
             {
@@ -269,7 +270,7 @@ internal static class DetectionRecipe
             if (!weightsFile.EndsWith(".weights", StringComparison.OrdinalIgnoreCase))
                 throw new InvalidOptionException(DetectorTrainOptions.Name(nameof(DetectorTrainOptions.Pretrained)), "a Darknet .weights file (backbone layers)", weightsFile);
             int loaded = LoadDarknetBackbone(darknet, weightsFile);
-            events.Log($"--pretrained {weightsFile}: loaded the first {loaded} layers (backbone) from the Darknet weights.");
+            events.Log($"DetectorTrainOptions.Pretrained {weightsFile}: loaded the first {loaded} layers (backbone) from the Darknet weights.");
         }
         if (s.Weights is { } full)
         {

@@ -83,11 +83,11 @@ public sealed record AugmentOptions
         {
             int eq = rawPair.IndexOf('=');
             if (eq <= 0)
-                throw new InvalidOptionException("--augment", "a comma-separated list of key=value pairs (e.g. rotation_range=40,horizontal_flip=true)", rawPair);
+                throw new InvalidOptionException("AugmentOptions.Augment", "a comma-separated list of key=value pairs (e.g. rotation_range=40,horizontal_flip=true)", rawPair);
             string key = rawPair[..eq].Trim().ToLowerInvariant();
             string value = rawPair[(eq + 1)..].Trim();
             if (!seen.Add(key))
-                throw new InvalidOptionException($"--augment {key}", "given once", $"{value} (repeated)");
+                throw new InvalidOptionException($"AugmentOptions.Augment {key}", "given once", $"{value} (repeated)");
             options = options.With(key, value);
         }
         return options;
@@ -160,7 +160,7 @@ public sealed record AugmentOptions
 
     private AugmentOptions With(string key, string value)
     {
-        string option = $"--augment {key}";
+        string option = $"AugmentOptions.Augment {key}";
         switch (key)
         {
             case "rescale":
@@ -209,7 +209,7 @@ public sealed record AugmentOptions
             case "mean": return this with { Mean = Channels(option, value, allowZero: true) };
             case "std": return this with { Std = Channels(option, value, allowZero: false) };
             default:
-                throw new InvalidOptionException("--augment key", $"one of {string.Join(", ", Keys)}", key);
+                throw new InvalidOptionException("AugmentOptions.Augment key", $"one of {string.Join(", ", Keys)}", key);
         }
     }
 

@@ -111,13 +111,13 @@ public sealed class DataLoader
     private static void Validate(DataLoaderOptions o, int count)
     {
         static string S(int v) => v.ToString(CultureInfo.InvariantCulture);
-        if (o.BatchSize < 1) throw new InvalidOptionException("--batch-size", "a positive integer", S(o.BatchSize));
-        if (o.Workers < 0) throw new InvalidOptionException("--workers", "0 or more (0 decodes on the training thread)", S(o.Workers));
-        if (o.PrefetchBatches < 1) throw new InvalidOptionException("--prefetch", "a positive integer", S(o.PrefetchBatches));
-        if (o.StepsPerEpoch is < 1) throw new InvalidOptionException("--steps-per-epoch", "a positive integer", S(o.StepsPerEpoch.Value));
+        if (o.BatchSize < 1) throw new InvalidOptionException("DataLoaderOptions.BatchSize", "a positive integer", S(o.BatchSize));
+        if (o.Workers < 0) throw new InvalidOptionException("DataLoaderOptions.Workers", "0 or more (0 decodes on the training thread)", S(o.Workers));
+        if (o.PrefetchBatches < 1) throw new InvalidOptionException("DataLoaderOptions.PrefetchBatches", "a positive integer", S(o.PrefetchBatches));
+        if (o.StepsPerEpoch is < 1) throw new InvalidOptionException("DataLoaderOptions.StepsPerEpoch", "a positive integer", S(o.StepsPerEpoch.Value));
         if (count == 0) throw new DatasetException("the data set has no images to load");
         if (o.DropLast && o.BatchSize > count)
-            throw new InvalidOptionException("--batch-size", $"at most {count} (the number of images) when the last partial batch is dropped", S(o.BatchSize));
+            throw new InvalidOptionException("DataLoaderOptions.BatchSize", $"at most {count} (the number of images) when the last partial batch is dropped", S(o.BatchSize));
     }
 
     /// <summary>One sample to produce: its index in the dataset and the seed of its Random.</summary>

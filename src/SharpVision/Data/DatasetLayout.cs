@@ -24,7 +24,7 @@ public static class DatasetLayouts
         "folders" => DatasetLayout.Folders,
         "filenames" => DatasetLayout.Filenames,
         "csv" => DatasetLayout.Csv,
-        _ => throw new InvalidOptionException("--layout", "one of " + string.Join(", ", Names), value),
+        _ => throw new InvalidOptionException("DatasetLayout.Layout", "one of " + string.Join(", ", Names), value),
     };
 
     /// <summary>

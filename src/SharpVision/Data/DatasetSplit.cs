@@ -25,7 +25,7 @@ public static class DatasetSplit
     internal static (List<int> Train, List<int> Val) StratifiedIndices(int[] labels, int numClasses, double valFraction, int seed)
     {
         if (!(valFraction > 0 && valFraction < 1))
-            throw new InvalidOptionException("--val-split", "a fraction between 0 and 1 (exclusive)",
+            throw new InvalidOptionException("DatasetSplit.ValSplit", "a fraction between 0 and 1 (exclusive)",
                 valFraction.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var isVal = new bool[labels.Length];
         for (int c = 0; c < numClasses; c++)

@@ -7,7 +7,7 @@ namespace SharpVision.Data;
 /// </summary>
 public static class FilenameLabelDataset
 {
-    private const string PatternOption = "--label-pattern";
+    private const string PatternOption = "FilenameLabelDataset.LabelPattern";
     private const string PatternExpected = "a regular expression with exactly one capture group, e.g. '^([a-z]+)_\\d+'";
 
     /// <summary>

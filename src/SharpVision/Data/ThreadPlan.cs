@@ -26,7 +26,7 @@ public static class ThreadPlan
     public static (int Workers, int TorchThreads) Choose(int cores, int? requestedWorkers)
     {
         if (requestedWorkers < 0)
-            throw new InvalidOptionException("--workers", "0 or more (0 decodes on the training thread)",
+            throw new InvalidOptionException("ThreadPlan.Workers", "0 or more (0 decodes on the training thread)",
                 requestedWorkers.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
         cores = Math.Max(1, cores);
         int workers = requestedWorkers ?? (cores == 1 ? 0 : Math.Clamp(cores / 4, 1, MaxDefaultWorkers));

@@ -51,7 +51,7 @@ public sealed partial class Submission
         ArgumentNullException.ThrowIfNull(predictions);
         var classes = predictions.Classes;
         if (format == SubmissionFormat.KaggleDogsVsCats && classes.Count != 2)
-            throw new InvalidOptionException("--submission", "kaggle-dogs-vs-cats with a two-class model (e.g. cat, dog)",
+            throw new InvalidOptionException("Submission.Kind", "kaggle-dogs-vs-cats with a two-class model (e.g. cat, dog)",
                 $"kaggle-dogs-vs-cats (the model has {classes.Count} classes: {string.Join(", ", classes)})");
         bool probability = classes.Count == 2;
 

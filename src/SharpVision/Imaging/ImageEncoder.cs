@@ -12,7 +12,7 @@ public static class ImageEncoder
     public static byte[] EncodeJpeg(RgbImage image, int quality = 95)
     {
         if (quality is < 1 or > 100)
-            throw new InvalidOptionException("--jpeg-quality", "an integer from 1 to 100", quality.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            throw new InvalidOptionException("ImageEncoder.JpegQuality", "an integer from 1 to 100", quality.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return Encode(image, SKEncodedImageFormat.Jpeg, quality);
     }
 

@@ -36,7 +36,7 @@ public static class Freezing
     {
         ArgumentNullException.ThrowIfNull(spec);
         if (spec != BackboneSpec && !TryLayers(spec, out _))
-            throw new InvalidOptionException("--freeze", "backbone or an integer >= 0 (the first N layers `summary` lists)", spec);
+            throw new InvalidOptionException("Freezing.Freeze", "backbone or an integer >= 0 (the first N layers `summary` lists)", spec);
     }
 
     /// <summary>
@@ -51,11 +51,11 @@ public static class Freezing
         if (spec == BackboneSpec)
         {
             FreezeBackbone(model);
-            return "--freeze backbone: everything but the head frozen";
+            return "Freezing.Freeze backbone: everything but the head frozen";
         }
         TryLayers(spec, out int n);
         int rows = FreezeFirst(model, n);
-        return $"--freeze {n}: the first {n} of {rows} layers frozen";
+        return $"Freezing.Freeze {n}: the first {n} of {rows} layers frozen";
     }
 
     private static bool TryLayers(string spec, out int layers) =>
@@ -69,7 +69,7 @@ public static class Freezing
         var pre = model.Info.Preprocessing;
         var rows = ModelSummary.Build(model, pre.Size, pre.Channels).Rows;
         if (layers < 0 || layers > rows.Count)
-            throw new InvalidOptionException("--freeze", $"an integer from 0 to {rows.Count} (the layers `summary` lists for {model.Info.Architecture}) or backbone",
+            throw new InvalidOptionException("Freezing.Freeze", $"an integer from 0 to {rows.Count} (the layers `summary` lists for {model.Info.Architecture}) or backbone",
                 layers.ToString(CultureInfo.InvariantCulture));
         var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
         foreach (var row in rows.Take(layers))
@@ -96,7 +96,7 @@ public static class Freezing
     /// </summary>
     public static void UnfreezeTop(ImageClassifier model, int blocks)
     {
-        if (blocks < 0) throw new InvalidOptionException("--unfreeze-top", "an integer >= 0", blocks.ToString(CultureInfo.InvariantCulture));
+        if (blocks < 0) throw new InvalidOptionException("Freezing.UnfreezeTop", "an integer >= 0", blocks.ToString(CultureInfo.InvariantCulture));
         FreezeBackbone(model);
         foreach (var block in Blocks(model).TakeLast(blocks))
             SetTrainable(block.Module, true);

@@ -86,6 +86,6 @@ public static class ModelRegistry
         {
             if (Entries.TryGetValue(name, out var e)) return e;
         }
-        throw new InvalidOptionException("--model", $"one of {string.Join(", ", Names)} or a .yaml file", name);
+        throw new InvalidOptionException("ModelRegistry.Model", $"one of {string.Join(", ", Names)} or a .yaml file", name);
     }
 }

@@ -34,9 +34,9 @@ public sealed class YoloBackboneModel : YoloNet
         : base(Prefix + backboneName)
     {
         if (classifier is not ResNet resnet)
-            throw new InvalidOptionException("--model", "yolov3-<backbone> with a ResNet backbone (resnet18, resnet34, resnet50 ...: the families that expose their stages)", Prefix + backboneName);
-        if (anchors.Count != 6) throw new InvalidOptionException("--anchors", "6 width,height pairs for a yolov3-<backbone> model", $"{anchors.Count} pairs");
-        if (size % 32 != 0) throw new InvalidOptionException("--img-size", "a multiple of 32", size.ToString(CultureInfo.InvariantCulture));
+            throw new InvalidOptionException("YoloModel.Model", "yolov3-<backbone> with a ResNet backbone (resnet18, resnet34, resnet50 ...: the families that expose their stages)", Prefix + backboneName);
+        if (anchors.Count != 6) throw new InvalidOptionException("YoloModel.Anchors", "6 width,height pairs for a yolov3-<backbone> model", $"{anchors.Count} pairs");
+        if (size % 32 != 0) throw new InvalidOptionException("YoloModel.ImgSize", "a multiple of 32", size.ToString(CultureInfo.InvariantCulture));
         backbone = resnet;
         int c3 = resnet.StageChannels[2], c4 = resnet.StageChannels[3];
         int outs = 3 * (5 + classes);

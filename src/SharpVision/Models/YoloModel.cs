@@ -45,7 +45,7 @@ public static class YoloCfg
         "yolov3-tiny" => Tiny(classes, size, anchors, 1),
         "yolov3-tiny-half" => Tiny(classes, size, anchors, .5),
         "yolov3-tiny-quarter" => Tiny(classes, size, anchors, .25),
-        _ => throw new InvalidOptionException("--model", "one of " + string.Join(", ", Names) + ", or a .cfg file", name),
+        _ => throw new InvalidOptionException("YoloModel.Model", "one of " + string.Join(", ", Names) + ", or a .cfg file", name),
     };
 
     /// <summary>
@@ -121,8 +121,8 @@ public static class YoloCfg
     private static void CheckArgs(int classes, int size, IReadOnlyList<(float W, float H)> anchors, int count)
     {
         if (classes < 1) throw new ArgumentOutOfRangeException(nameof(classes), "a detector needs at least one class");
-        if (size < 32 || size % 32 != 0) throw new InvalidOptionException("--img-size", "a multiple of 32 (>= 32)", size.ToString(CultureInfo.InvariantCulture));
-        if (anchors.Count != count) throw new InvalidOptionException("--anchors", $"{count} width,height pairs for this model", $"{anchors.Count} pairs");
+        if (size < 32 || size % 32 != 0) throw new InvalidOptionException("YoloModel.ImgSize", "a multiple of 32 (>= 32)", size.ToString(CultureInfo.InvariantCulture));
+        if (anchors.Count != count) throw new InvalidOptionException("YoloModel.Anchors", $"{count} width,height pairs for this model", $"{anchors.Count} pairs");
     }
 
     private sealed class CfgBuilder
@@ -246,7 +246,7 @@ public abstract class YoloNet(string name) : nn.Module<Tensor, Tensor>(name)
                     sc.Add(s);
                     cl.Add(c);
                 }
-            var kept = Evaluation.Detection.Nms.PerClass(cand, sc, cl, iou);
+            var kept = Nms.PerClass(cand, sc, cl, iou);
             result.Add(kept.Select(j => new InputBox(cand[j].Item1, cand[j].Item2, cand[j].Item3, cand[j].Item4, cl[j], sc[j]))
                 .OrderByDescending(d => d.Score).Take(maxPerImage).ToList());
         }

@@ -36,7 +36,7 @@ public static class ArgsYaml
     public static T Read<T>(string path, string writer) where T : class
     {
         if (!File.Exists(path))
-            throw new SharpVisionException($"{path} not found: --resume needs a run folder written by '{writer}'.");
+            throw new SharpVisionException($"{path} not found: RunResume.Resume needs a run folder written by '{writer}'.");
         Dictionary<string, string?> values;
         try
         {

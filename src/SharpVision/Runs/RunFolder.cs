@@ -51,10 +51,10 @@ public sealed class RunFolder : IDisposable
     {
         string full = System.IO.Path.GetFullPath(path);
         if (File.Exists(full))
-            throw new InvalidOptionException("--out", "a folder", $"{path} (a file)");
+            throw new InvalidOptionException("RunFolder.Out", "a folder", $"{path} (a file)");
         bool nonEmpty = Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any(e => System.IO.Path.GetFileName(e) is not (".lock" or HolderFile));
         if (nonEmpty && !existOk && !resume)
-            throw new SharpVisionException($"--out {path} already holds a run. Pass --exist-ok to write into it anyway, --resume {path} to continue it, or choose another --out.");
+            throw new SharpVisionException($"RunFolder.Out {path} already holds a run. Pass RunFolder.ExistOk to write into it anyway, RunResume.Resume {path} to continue it, or choose another RunFolder.Out.");
         Directory.CreateDirectory(full);
         Directory.CreateDirectory(System.IO.Path.Combine(full, "weights"));
         FileStream lockStream;
@@ -64,7 +64,7 @@ public sealed class RunFolder : IDisposable
         }
         catch (IOException)
         {
-            throw new SharpVisionException($"--out {path} is in use by another training run ({Holder(full)} holds {System.IO.Path.Combine(path, ".lock")}). Wait for it to finish or choose another --out.");
+            throw new SharpVisionException($"RunFolder.Out {path} is in use by another training run ({Holder(full)} holds {System.IO.Path.Combine(path, ".lock")}). Wait for it to finish or choose another RunFolder.Out.");
         }
         lockStream.SetLength(0);
         var pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString());

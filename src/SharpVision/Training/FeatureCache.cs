@@ -71,7 +71,7 @@ public sealed class FeatureCache : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
-        if (copies < 1) throw new InvalidOptionException("--cache-augmented", "an integer >= 1", copies.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (copies < 1) throw new InvalidOptionException("FeatureCache.CacheAugmented", "an integer >= 1", copies.ToString(System.Globalization.CultureInfo.InvariantCulture));
         device ??= CPU;
         var clock = Stopwatch.StartNew();
         var dataset = loader.Dataset;

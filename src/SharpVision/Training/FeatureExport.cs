@@ -95,7 +95,7 @@ public static class FeatureExport
                 WriteIndex(table, sidecar);
                 return [path, sidecar];
             default:
-                throw new InvalidOptionException("--out", "a file ending in .csv or .npy", path);
+                throw new InvalidOptionException("FeatureExport.Out", "a file ending in .csv or .npy", path);
         }
     }
 

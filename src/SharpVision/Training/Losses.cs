@@ -74,6 +74,6 @@ public static class Losses
     private static void CheckSmoothing(double s)
     {
         if (s < 0 || s >= 1 || double.IsNaN(s))
-            throw new InvalidOptionException("--label-smoothing", "a number in [0, 1)", s.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            throw new InvalidOptionException("TrainOptions.LabelSmoothing", "a number in [0, 1)", s.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 }

@@ -43,8 +43,8 @@ public static class LrFinder
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batches);
         if (!(start > 0) || !(end > start))
-            throw new InvalidOptionException("--start-lr", $"a number > 0 and below --end-lr ({end})", start.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (steps < 5) throw new InvalidOptionException("--steps", "an integer >= 5", steps.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            throw new InvalidOptionException("LrFinder.StartLr", $"a number > 0 and below LrFinder.EndLr ({end})", start.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (steps < 5) throw new InvalidOptionException("LrFinder.Steps", "an integer >= 5", steps.ToString(System.Globalization.CultureInfo.InvariantCulture));
         device ??= CPU;
         model.to(device);
         var saved = StateDicts.CloneToCpu(model);

@@ -27,15 +27,15 @@ public static class OptimizerFactory
         ArgumentNullException.ThrowIfNull(parameters);
         string key = (name ?? "").Trim().ToLowerInvariant();
         if (!Names.Contains(key))
-            throw new InvalidOptionException("--optimizer", "one of " + string.Join(", ", Names), name ?? "");
+            throw new InvalidOptionException("TrainOptions.Optimizer", "one of " + string.Join(", ", Names), name ?? "");
         if (!(learningRate > 0) || double.IsInfinity(learningRate))
-            throw new InvalidOptionException("--lr", "a number > 0", Format(learningRate));
+            throw new InvalidOptionException("TrainOptions.LearningRate", "a number > 0", Format(learningRate));
         if (momentum < 0 || momentum >= 1 || double.IsNaN(momentum))
-            throw new InvalidOptionException("--momentum", "a number in [0, 1)", Format(momentum));
+            throw new InvalidOptionException("TrainOptions.Momentum", "a number in [0, 1)", Format(momentum));
         if (weightDecay < 0 || double.IsNaN(weightDecay))
-            throw new InvalidOptionException("--weight-decay", "a number >= 0", Format(weightDecay));
+            throw new InvalidOptionException("TrainOptions.WeightDecay", "a number >= 0", Format(weightDecay));
         if (nesterov && (key != "sgd" || momentum <= 0))
-            throw new InvalidOptionException("--nesterov", "used with --optimizer=sgd and --momentum > 0",
+            throw new InvalidOptionException("TrainOptions.Nesterov", "used with TrainOptions.Optimizer=sgd and TrainOptions.Momentum > 0",
                 $"true (optimizer {key}, momentum {Format(momentum)})");
 
         var list = parameters.ToList();

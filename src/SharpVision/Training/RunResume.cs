@@ -17,7 +17,7 @@ public static class RunResume
     /// The training state stored in <paramref name="run"/>'s last checkpoint; refuses (naming <paramref name="option"/>
     /// and the run) when the run never finished an epoch or its checkpoint holds no state.
     /// </summary>
-    public static TrainingState ReadState(RunFolder run, string option = "--resume")
+    public static TrainingState ReadState(RunFolder run, string option = "RunResume.Resume")
     {
         if (!File.Exists(run.LastModel))
             throw new SharpVisionException($"{option} {run.Path}: nothing to resume, {run.LastModel} does not exist (the run never finished an epoch).");
@@ -48,7 +48,7 @@ public static class RunResume
     public static void RestoreOptimizer(RunFolder run, torch.optim.Optimizer optimizer, TrainingState state)
     {
         var optimizerState = ModelFile.ReadEntry(run.LastModel, TrainingState.OptimizerEntry)
-            ?? throw new SharpVisionException($"--resume {run.Path}: {run.LastModel} holds no optimizer state.");
+            ?? throw new SharpVisionException($"RunResume.Resume {run.Path}: {run.LastModel} holds no optimizer state.");
         TrainingState.LoadOptimizer(optimizer, optimizerState);
         OptimizerFactory.SetLearningRate(optimizer, state.LearningRate);
     }

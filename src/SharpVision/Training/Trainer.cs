@@ -111,9 +111,9 @@ public sealed class Trainer(TrainOptions options)
         ArgumentNullException.ThrowIfNull(train);
         callbacks ??= [];
         if (Options.Epochs < 1)
-            throw new InvalidOptionException("--epochs", "an integer >= 1", Options.Epochs.ToString());
+            throw new InvalidOptionException("TrainOptions.Epochs", "an integer >= 1", Options.Epochs.ToString());
         if (Options.InitialEpoch < 0 || Options.InitialEpoch >= Options.Epochs)
-            throw new InvalidOptionException("--initial-epoch", $"an integer in [0, {Options.Epochs - 1}]", Options.InitialEpoch.ToString());
+            throw new InvalidOptionException("TrainOptions.InitialEpoch", $"an integer in [0, {Options.Epochs - 1}]", Options.InitialEpoch.ToString());
 
         // Without the build-time TorchSharp rewrite a long loop is where a freed Scalar shows up: say so once.
         TorchSharpPatch.WarnOnceIfKeepAliveMissing(RaiseWarning);

@@ -85,7 +85,7 @@ public static class ModelFile
     {
         var pre = config.Preprocessing;
         if (config.Task == "detection")
-            throw new ModelFileException($"a {config.Architecture} detector, not a classifier: use 'sharpvision detect predict' or 'sharpvision detect evaluate' (and 'export --format pt|safetensors').");
+            throw new ModelFileException($"a {config.Architecture} detector, not a classifier: use 'sharpvision detect predict' or 'sharpvision detect evaluate' (and 'export' as pt or safetensors).");
         if (config.Architecture == "custom")
         {
             if (config.Spec is null)

@@ -55,18 +55,18 @@ public class AugmentOptionsTests
     }
 
     [Theory]
-    [InlineData("rotaton_range=40", "--augment key must be one of rescale, rotation_range", "Received: --augment key=rotaton_range")]
-    [InlineData("rotation_range=abc", "--augment rotation_range must be a number of degrees >= 0", "Received: --augment rotation_range=abc")]
-    [InlineData("rotation_range=-5", "--augment rotation_range must be", "Received: --augment rotation_range=-5")]
-    [InlineData("width_shift_range=-0.1", "--augment width_shift_range must be", "=-0.1")]
-    [InlineData("fill_mode=mirror", "--augment fill_mode must be one of nearest, constant, reflect, wrap", "Received: --augment fill_mode=mirror")]
-    [InlineData("brightness_range=1.2:0.8", "--augment brightness_range must be a range lo:hi with 0 <= lo <= hi", "Received: --augment brightness_range=1.2:0.8")]
-    [InlineData("brightness_range=0.9", "--augment brightness_range must be", "=0.9")]
-    [InlineData("zoom_range=1.5:0.5", "--augment zoom_range must be", "=1.5:0.5")]
-    [InlineData("horizontal_flip=maybe", "--augment horizontal_flip must be true or false", "=maybe")]
-    [InlineData("std=0:1:1", "--augment std must be 1 or 3 numbers > 0", "=0:1:1")]
-    [InlineData("rotation_range", "--augment must be a comma-separated list of key=value pairs", "Received: --augment=rotation_range")]
-    [InlineData("shear_range=5,shear_range=6", "--augment shear_range must be given once", "6 (repeated)")]
+    [InlineData("rotaton_range=40", "AugmentOptions.Augment key must be one of rescale, rotation_range", "Received: AugmentOptions.Augment key=rotaton_range")]
+    [InlineData("rotation_range=abc", "AugmentOptions.Augment rotation_range must be a number of degrees >= 0", "Received: AugmentOptions.Augment rotation_range=abc")]
+    [InlineData("rotation_range=-5", "AugmentOptions.Augment rotation_range must be", "Received: AugmentOptions.Augment rotation_range=-5")]
+    [InlineData("width_shift_range=-0.1", "AugmentOptions.Augment width_shift_range must be", "=-0.1")]
+    [InlineData("fill_mode=mirror", "AugmentOptions.Augment fill_mode must be one of nearest, constant, reflect, wrap", "Received: AugmentOptions.Augment fill_mode=mirror")]
+    [InlineData("brightness_range=1.2:0.8", "AugmentOptions.Augment brightness_range must be a range lo:hi with 0 <= lo <= hi", "Received: AugmentOptions.Augment brightness_range=1.2:0.8")]
+    [InlineData("brightness_range=0.9", "AugmentOptions.Augment brightness_range must be", "=0.9")]
+    [InlineData("zoom_range=1.5:0.5", "AugmentOptions.Augment zoom_range must be", "=1.5:0.5")]
+    [InlineData("horizontal_flip=maybe", "AugmentOptions.Augment horizontal_flip must be true or false", "=maybe")]
+    [InlineData("std=0:1:1", "AugmentOptions.Augment std must be 1 or 3 numbers > 0", "=0:1:1")]
+    [InlineData("rotation_range", "AugmentOptions.Augment must be a comma-separated list of key=value pairs", "Received: AugmentOptions.Augment=rotation_range")]
+    [InlineData("shear_range=5,shear_range=6", "AugmentOptions.Augment shear_range must be given once", "6 (repeated)")]
     public void Parse_errors_name_the_option_the_expected_form_and_what_was_received(string spec, string start, string received)
     {
         var e = Assert.Throws<InvalidOptionException>(() => AugmentOptions.Parse(spec));
@@ -99,7 +99,7 @@ public class AugmentOptionsTests
         try
         {
             var e = Assert.Throws<InvalidOptionException>(() => AugmentOptions.FromYamlFile(path));
-            Assert.Equal("--augment fill_mode", e.Option);
+            Assert.Equal("AugmentOptions.Augment fill_mode", e.Option);
         }
         finally
         {

@@ -110,9 +110,9 @@ public class FilenameLabelDatasetTests
     {
         using var dir = new TempDir();
         var e = Assert.Throws<InvalidOptionException>(() => FilenameLabelDataset.Load(dir.Path, pattern));
-        Assert.Equal("--label-pattern", e.Option);
+        Assert.Equal("FilenameLabelDataset.LabelPattern", e.Option);
         Assert.Contains("exactly one capture group", e.Message);
-        Assert.Contains($"Received: --label-pattern={pattern}", e.Message);
+        Assert.Contains($"Received: FilenameLabelDataset.LabelPattern={pattern}", e.Message);
     }
 }
 
@@ -185,7 +185,7 @@ public class DatasetLayoutsTests
     public void Unknown_layout_name_is_an_option_error_listing_the_choices()
     {
         var e = Assert.Throws<InvalidOptionException>(() => DatasetLayouts.Parse("folder"));
-        Assert.Equal("--layout must be one of folders, filenames, csv. Received: --layout=folder", e.Message);
+        Assert.Equal("DatasetLayout.Layout must be one of folders, filenames, csv. Received: DatasetLayout.Layout=folder", e.Message);
     }
 
     [Fact]

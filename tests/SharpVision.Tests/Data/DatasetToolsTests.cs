@@ -51,7 +51,7 @@ public class DatasetSplitTests
     public void Fraction_outside_open_unit_interval_is_an_option_error(double fraction)
     {
         var e = Assert.Throws<InvalidOptionException>(() => DatasetSplit.Stratified(Datasets.WithCounts(5, 5), fraction, 0));
-        Assert.Equal("--val-split", e.Option);
+        Assert.Equal("DatasetSplit.ValSplit", e.Option);
         Assert.Contains("a fraction between 0 and 1 (exclusive)", e.Message);
     }
 }
@@ -137,6 +137,6 @@ public class ThreadPlanTests
     public void Negative_workers_is_an_option_error()
     {
         var e = Assert.Throws<InvalidOptionException>(() => ThreadPlan.Choose(4, -1));
-        Assert.Equal("--workers must be 0 or more (0 decodes on the training thread). Received: --workers=-1", e.Message);
+        Assert.Equal("ThreadPlan.Workers must be 0 or more (0 decodes on the training thread). Received: ThreadPlan.Workers=-1", e.Message);
     }
 }

@@ -87,6 +87,6 @@ public class SubmissionTests
 
         Assert.Equal("id,label\n1,a\n3,c\n", Submission.Build(table, SubmissionFormat.IdFromFilename).ToCsv());
         var e = Assert.Throws<InvalidOptionException>(() => Submission.Build(table, SubmissionFormat.KaggleDogsVsCats));
-        Assert.Equal("--submission", e.Option);
+        Assert.Equal("Submission.Kind", e.Option);
     }
 }

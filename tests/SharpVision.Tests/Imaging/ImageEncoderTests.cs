@@ -43,7 +43,7 @@ public class ImageEncoderTests
     public void Jpeg_quality_outside_1_to_100_is_rejected()
     {
         var e = Assert.Throws<InvalidOptionException>(() => ImageEncoder.EncodeJpeg(TestImages.Gradient(2, 2), 0));
-        Assert.Contains("Received: --jpeg-quality=0", e.Message);
+        Assert.Contains("Received: ImageEncoder.JpegQuality=0", e.Message);
     }
 
     [Fact]

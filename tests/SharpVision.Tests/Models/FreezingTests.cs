@@ -39,8 +39,8 @@ public class FreezingTests
     {
         using var model = ResNet18();
         var e = Assert.Throws<InvalidOptionException>(() => Freezing.FreezeFirst(model, 10_000));
-        Assert.Contains("--freeze", e.Message);
-        Assert.Contains("Received: --freeze=10000", e.Message);
+        Assert.Contains("Freezing.Freeze", e.Message);
+        Assert.Contains("Received: Freezing.Freeze=10000", e.Message);
     }
 
     [Fact]

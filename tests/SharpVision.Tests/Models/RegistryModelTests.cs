@@ -131,7 +131,7 @@ public class RegistryModelTests
     public void Unknown_model_name_lists_the_allowed_names()
     {
         var e = Assert.Throws<InvalidOptionException>(() => ModelRegistry.Create("resnet19", new ModelOptions(2, 32)));
-        Assert.Equal("--model must be one of minicnn, resnet18, resnet18-mlnet, resnet34, resnet50, smallcnn, vgg16 or a .yaml file. Received: --model=resnet19", e.Message);
+        Assert.Equal("ModelRegistry.Model must be one of minicnn, resnet18, resnet18-mlnet, resnet34, resnet50, smallcnn, vgg16 or a .yaml file. Received: ModelRegistry.Model=resnet19", e.Message);
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public class RunFolderTests : IDisposable
         File.WriteAllText(Path.Combine(path, "results.csv"), "epoch\n");
 
         var e = Assert.Throws<SharpVisionException>(() => RunFolder.Open(path));
-        Assert.Contains("--exist-ok", e.Message);
+        Assert.Contains("RunFolder.ExistOk", e.Message);
         using (RunFolder.Open(path, existOk: true)) { }
         using (RunFolder.Open(path, resume: true)) { }
     }

@@ -1,6 +1,7 @@
 using SharpVision.Weights;
 using SharpVision.Training;
 using SharpVision.Training.Callbacks;
+using ProgressBar = SharpVision.Cli.ProgressBar;
 using Spectre.Console;
 using static SharpVision.Tests.Training.TestKit;
 

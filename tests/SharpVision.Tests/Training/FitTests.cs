@@ -1,6 +1,7 @@
 using SharpVision.Data;
 using SharpVision.Training;
 using SharpVision.Training.Callbacks;
+using ProgressBar = SharpVision.Cli.ProgressBar;
 using static SharpVision.Tests.Training.TestKit;
 using static TorchSharp.torch;
 

@@ -79,6 +79,6 @@ public class LossAndMetricTests
         using var logits = zeros(1, 3);
         using var labels = tensor(new long[] { 0 });
         var e = Assert.Throws<InvalidOptionException>(() => Losses.CategoricalCrossEntropy(logits, labels, 1.5));
-        Assert.Contains("--label-smoothing", e.Message);
+        Assert.Contains("TrainOptions.LabelSmoothing", e.Message);
     }
 }

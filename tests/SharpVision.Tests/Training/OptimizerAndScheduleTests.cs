@@ -11,7 +11,7 @@ public class OptimizerAndScheduleTests
     {
         var model = new TinyNet(2);
         var e = Assert.Throws<InvalidOptionException>(() => OptimizerFactory.Create("adagrad", model.parameters(), 0.1));
-        Assert.Equal("--optimizer must be one of sgd, adam, adamw, rmsprop. Received: --optimizer=adagrad", e.Message);
+        Assert.Equal("TrainOptions.Optimizer must be one of sgd, adam, adamw, rmsprop. Received: TrainOptions.Optimizer=adagrad", e.Message);
     }
 
     [Theory]

@@ -22,7 +22,7 @@ public static class Anchors
     /// <summary>Clusters the (width, height) pairs into <paramref name="k"/> anchors.</summary>
     public static AnchorResult KMeans(IReadOnlyList<(float W, float H)> boxes, int k, int seed = 0, int maxIterations = 1000)
     {
-        if (k < 1) throw new InvalidOptionException("--clusters", "an integer >= 1", k.ToString(CultureInfo.InvariantCulture));
+        if (k < 1) throw new InvalidOptionException("Anchors.Clusters", "an integer >= 1", k.ToString(CultureInfo.InvariantCulture));
         var usable = boxes.Where(b => b.W > 0 && b.H > 0 && float.IsFinite(b.W) && float.IsFinite(b.H)).ToArray();
         if (usable.Length < k)
             throw new DatasetException($"k-means needs at least {k} boxes with a positive size, found {usable.Length}");

@@ -38,7 +38,7 @@ public sealed class DetectionLoader
         Dataset = dataset;
         Size = size;
         Options = options ?? new DetectionLoaderOptions();
-        if (Options.BatchSize < 1) throw new InvalidOptionException("--batch", "a positive integer", Options.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (Options.BatchSize < 1) throw new InvalidOptionException("DetectionLoaderOptions.BatchSize", "a positive integer", Options.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (dataset.Samples.Count == 0) throw new DatasetException($"{dataset.Origin}: the data set has no images to load");
         Options.Augment?.Validate();
         BatchesPerEpoch = (dataset.Samples.Count + Options.BatchSize - 1) / Options.BatchSize;

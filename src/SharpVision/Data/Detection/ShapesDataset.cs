@@ -30,9 +30,9 @@ public static class ShapesDataset
     /// <summary>Writes <paramref name="images"/> images of <paramref name="size"/>² pixels into <paramref name="outDir"/>; the last <paramref name="valFraction"/> of them are the validation split.</summary>
     public static ShapesResult Generate(string outDir, int images, int seed = 0, int size = 320, double valFraction = 0.2)
     {
-        if (images < 1) throw new InvalidOptionException("--images", "an integer >= 1", images.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (size < 64) throw new InvalidOptionException("--img-size", "an integer >= 64", size.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (valFraction is < 0 or >= 1) throw new InvalidOptionException("--val-fraction", "a number from 0 to below 1", valFraction.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (images < 1) throw new InvalidOptionException("ShapesDataset.Images", "an integer >= 1", images.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (size < 64) throw new InvalidOptionException("ShapesDataset.ImgSize", "an integer >= 64", size.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (valFraction is < 0 or >= 1) throw new InvalidOptionException("ShapesDataset.ValFraction", "a number from 0 to below 1", valFraction.ToString(System.Globalization.CultureInfo.InvariantCulture));
         string jpeg = Path.Combine(outDir, "JPEGImages");
         Directory.CreateDirectory(jpeg);
         var rng = new Random(seed);

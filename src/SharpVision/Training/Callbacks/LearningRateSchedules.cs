@@ -32,7 +32,7 @@ public sealed class StepLR : EpochSchedule
     public StepLR(int stepSize, double gamma = 0.1, double? baseLr = null) : base(baseLr)
     {
         if (stepSize < 1)
-            throw new InvalidOptionException("--lr-step-size", "an integer >= 1", stepSize.ToString());
+            throw new InvalidOptionException("StepLR.StepSize", "an integer >= 1", stepSize.ToString());
         _stepSize = stepSize;
         _gamma = gamma;
     }
@@ -57,7 +57,7 @@ public sealed class CosineLR : EpochSchedule
     public CosineLR(int? epochs = null, double minLr = 0, double? baseLr = null) : base(baseLr)
     {
         if (epochs is < 1)
-            throw new InvalidOptionException("--epochs", "an integer >= 1", epochs.Value.ToString());
+            throw new InvalidOptionException("CosineLR.Epochs", "an integer >= 1", epochs.Value.ToString());
         _epochs = epochs;
         _minLr = minLr;
         _t = epochs ?? 0;
@@ -108,7 +108,7 @@ public sealed class OneCycleLR : Callback
         double finalDivFactor = 1e4, bool cycleMomentum = true, double baseMomentum = 0.85, double maxMomentum = 0.95)
     {
         if (!(maxLr > 0))
-            throw new InvalidOptionException("--lr", "a number > 0", maxLr.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            throw new InvalidOptionException("OneCycleLR.MaxLr", "a number > 0", maxLr.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (stepsPerEpoch < 1)
             throw new ArgumentOutOfRangeException(nameof(stepsPerEpoch), stepsPerEpoch, "At least one step per epoch.");
         if (pctStart is <= 0 or >= 1)

@@ -41,7 +41,7 @@ internal readonly record struct Monitor(string Name, bool Maximize, double MinDe
 public static class MonitorModes
 {
     /// <summary>Parses a mode name; <paramref name="option"/> names the setting in the error message.</summary>
-    public static MonitorMode Parse(string value, string option = "--mode") => value?.Trim().ToLowerInvariant() switch
+    public static MonitorMode Parse(string value, string option = "MonitorMode.Mode") => value?.Trim().ToLowerInvariant() switch
     {
         "auto" => MonitorMode.Auto,
         "min" => MonitorMode.Min,

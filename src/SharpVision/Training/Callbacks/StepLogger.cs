@@ -16,7 +16,7 @@ public sealed class StepLogger(string path, int every, bool append = false) : Ca
 
     public override void OnTrainBegin()
     {
-        if (every < 1) throw new InvalidOptionException("--log-every", "an integer >= 1", every.ToString(CultureInfo.InvariantCulture));
+        if (every < 1) throw new InvalidOptionException("StepLogger.LogEvery", "an integer >= 1", every.ToString(CultureInfo.InvariantCulture));
         bool header = !append || !File.Exists(Path) || new FileInfo(Path).Length == 0;
         _writer = new StreamWriter(Path, append, new UTF8Encoding(false));
         if (header) _writer.WriteLine("epoch,step,loss,accuracy,lr,images");

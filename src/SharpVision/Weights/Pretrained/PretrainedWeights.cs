@@ -30,11 +30,11 @@ public static class PretrainedWeights
         if (IsFile(source))
         {
             if (Models.ModelRegistry.IsDefinitionFile(model) || model == MlNetResNet18.Architecture)
-                throw new InvalidOptionException("--model", $"a torchvision architecture ({string.Join(", ", TorchvisionArchitectures)}) with --pretrained {source}", model);
+                throw new InvalidOptionException("PretrainedWeights.Model", $"a torchvision architecture ({string.Join(", ", TorchvisionArchitectures)}) with PretrainedWeights.Pretrained {source}", model);
             return model;
         }
         if (model is "resnet18" or MlNetResNet18.Architecture) return MlNetResNet18.Architecture;
-        throw new InvalidOptionException("--model", $"resnet18 or {MlNetResNet18.Architecture} with --pretrained {source}", model);
+        throw new InvalidOptionException("PretrainedWeights.Model", $"resnet18 or {MlNetResNet18.Architecture} with PretrainedWeights.Pretrained {source}", model);
     }
 
     /// <summary>Loads <paramref name="source"/> weights into the backbone of <paramref name="model"/>; the head stays as it is.</summary>
@@ -51,7 +51,7 @@ public static class PretrainedWeights
         }
         string architecture = model.Info.Architecture;
         if (architecture != MlNetResNet18.Architecture)
-            throw new InvalidOptionException("--model", $"{MlNetResNet18.Architecture} to load --pretrained {source}", architecture);
+            throw new InvalidOptionException("PretrainedWeights.Model", $"{MlNetResNet18.Architecture} to load PretrainedWeights.Pretrained {source}", architecture);
         MlNetResNet18.LoadPretrained(model);
     }
 
@@ -80,13 +80,13 @@ public static class PretrainedWeights
             foreach (var (key, tensor) in target)
             {
                 if (!backbone.TryGetValue(key, out var value))
-                    throw new ModelFileException($"--pretrained {path}: missing key '{key}' (the {model.Info.Architecture} backbone expects shape {Weights.StateDicts.Shape(tensor)}); is it a {model.Info.Architecture} state dict?");
+                    throw new ModelFileException($"PretrainedWeights.Pretrained {path}: missing key '{key}' (the {model.Info.Architecture} backbone expects shape {Weights.StateDicts.Shape(tensor)}); is it a {model.Info.Architecture} state dict?");
                 if (!value.shape.SequenceEqual(tensor.shape))
-                    throw new ModelFileException($"--pretrained {path}: key '{key}' has shape {Weights.StateDicts.Shape(value)} in the file but {Weights.StateDicts.Shape(tensor)} in {model.Info.Architecture}.");
+                    throw new ModelFileException($"PretrainedWeights.Pretrained {path}: key '{key}' has shape {Weights.StateDicts.Shape(value)} in the file but {Weights.StateDicts.Shape(tensor)} in {model.Info.Architecture}.");
             }
             foreach (var key in backbone.Keys)
                 if (!target.ContainsKey(key))
-                    throw new ModelFileException($"--pretrained {path}: unexpected key '{key}' that {model.Info.Architecture} does not have; is it a {model.Info.Architecture} state dict?");
+                    throw new ModelFileException($"PretrainedWeights.Pretrained {path}: unexpected key '{key}' that {model.Info.Architecture} does not have; is it a {model.Info.Architecture} state dict?");
             using var noGrad = TorchSharp.torch.no_grad();
             foreach (var (key, tensor) in target)
                 tensor.copy_(backbone[key].to(tensor.dtype));
@@ -103,10 +103,10 @@ public static class PretrainedWeights
         if (IsFile(source))
         {
             if (!File.Exists(source))
-                throw new InvalidOptionException("--pretrained", "imagenet or an existing .pth/.pt/.bin/.safetensors file", $"{source} (not found)");
+                throw new InvalidOptionException("PretrainedWeights.Pretrained", "imagenet or an existing .pth/.pt/.bin/.safetensors file", $"{source} (not found)");
             return;
         }
         if (!Sources.Contains(source))
-            throw new InvalidOptionException("--pretrained", $"one of {string.Join(", ", Sources)}, or a PyTorch/safetensors state dict (.pth, .pt, .bin, .safetensors)", source);
+            throw new InvalidOptionException("PretrainedWeights.Pretrained", $"one of {string.Join(", ", Sources)}, or a PyTorch/safetensors state dict (.pth, .pt, .bin, .safetensors)", source);
     }
 }

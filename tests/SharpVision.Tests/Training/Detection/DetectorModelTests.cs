@@ -1,3 +1,4 @@
+using SharpVision.Evaluation.Detection;
 using SharpVision.Models;
 using SharpVision.Tests.Data;
 using SharpVision.Weights;

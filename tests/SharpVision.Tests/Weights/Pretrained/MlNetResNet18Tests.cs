@@ -242,9 +242,9 @@ public class MlNetResNet18Tests(MlNetFixture fixture, ITestOutputHelper output) 
 
         // When the source or the model has no such weights, Then the option is named with what is allowed
         var source = Assert.Throws<InvalidOptionException>(() => PretrainedWeights.ArchitectureFor("resnet18", "coco"));
-        Assert.Equal("--pretrained must be one of imagenet, or a PyTorch/safetensors state dict (.pth, .pt, .bin, .safetensors). Received: --pretrained=coco", source.Message);
+        Assert.Equal("PretrainedWeights.Pretrained must be one of imagenet, or a PyTorch/safetensors state dict (.pth, .pt, .bin, .safetensors). Received: PretrainedWeights.Pretrained=coco", source.Message);
         var model = Assert.Throws<InvalidOptionException>(() => PretrainedWeights.ArchitectureFor("vgg16", "imagenet"));
-        Assert.Equal("--model must be resnet18 or resnet18-mlnet with --pretrained imagenet. Received: --model=vgg16", model.Message);
+        Assert.Equal("PretrainedWeights.Model must be resnet18 or resnet18-mlnet with PretrainedWeights.Pretrained imagenet. Received: PretrainedWeights.Model=vgg16", model.Message);
     }
 
     [Fact]

@@ -1,69 +1,8 @@
-using System.Globalization;
-using SharpVision.Data.Detection;
+using SharpVision.Augmentation;
 using SharpVision.Imaging;
+using System.Globalization;
 
-namespace SharpVision.Augmentation;
-
-/// <summary>
-/// keras-yolo3's <c>get_random_data</c> settings: random aspect jitter and scale of the letterboxed image, random
-/// placement, horizontal flip and HSV jitter.
-/// </summary>
-public sealed record BoxAugmentOptions
-{
-    /// <summary>Aspect jitter: the aspect ratio is multiplied by rand(1-j, 1+j) / rand(1-j, 1+j).</summary>
-    public double Jitter { get; init; } = .3;
-    /// <summary>Smallest scale of the image's longer fitted side relative to the input.</summary>
-    public double MinScale { get; init; } = .25;
-    /// <summary>Largest scale.</summary>
-    public double MaxScale { get; init; } = 2;
-    /// <summary>Flip horizontally with probability 0.5.</summary>
-    public bool Flip { get; init; } = true;
-    /// <summary>Hue shift drawn in [-hue, hue] (fraction of the colour circle).</summary>
-    public double Hue { get; init; } = .1;
-    /// <summary>Saturation multiplied by rand(1, s) or its inverse.</summary>
-    public double Saturation { get; init; } = 1.5;
-    /// <summary>Value multiplied by rand(1, v) or its inverse.</summary>
-    public double Value { get; init; } = 1.5;
-
-    /// <summary>Checks the ranges, naming the option.</summary>
-    public BoxAugmentOptions Validate()
-    {
-        static string S(double v) => v.ToString(CultureInfo.InvariantCulture);
-        if (Jitter is < 0 or >= 1) throw new InvalidOptionException("jitter", "a number in [0, 1)", S(Jitter));
-        if (MinScale <= 0 || MaxScale < MinScale) throw new InvalidOptionException("scale", "0 < min <= max", $"{S(MinScale)}..{S(MaxScale)}");
-        if (Hue is < 0 or > .5) throw new InvalidOptionException("hue", "a number in [0, 0.5]", S(Hue));
-        if (Saturation < 1 || Value < 1) throw new InvalidOptionException("saturation/value", "numbers >= 1", $"{S(Saturation)}/{S(Value)}");
-        return this;
-    }
-}
-
-/// <summary>
-/// The geometry of a letterbox: output = scale * input + offset per axis, then (when flipped) x -> size - x.
-/// Continuous pixel coordinates (pixel i covers [i, i+1]), the same for the image warp and the boxes.
-/// </summary>
-public readonly record struct LetterboxTransform(int Size, float ScaleX, float ScaleY, float OffsetX, float OffsetY, bool Flipped)
-{
-    /// <summary>The centred letterbox with no jitter (inference): the longer side fills the input.</summary>
-    public static LetterboxTransform Centred(int imageWidth, int imageHeight, int size)
-    {
-        float s = Math.Min((float)size / imageWidth, (float)size / imageHeight);
-        return new LetterboxTransform(size, s, s, (size - imageWidth * s) / 2, (size - imageHeight * s) / 2, false);
-    }
-
-    /// <summary>Image point -> input point.</summary>
-    public (float X, float Y) Forward(float x, float y)
-    {
-        float u = ScaleX * x + OffsetX, v = ScaleY * y + OffsetY;
-        return (Flipped ? Size - u : u, v);
-    }
-
-    /// <summary>Input point -> image point.</summary>
-    public (float X, float Y) Inverse(float u, float v)
-    {
-        if (Flipped) u = Size - u;
-        return ((u - OffsetX) / ScaleX, (v - OffsetY) / ScaleY);
-    }
-}
+namespace SharpVision.Data.Detection;
 
 /// <summary>
 /// Letterbox + random scale/aspect/placement + flip as one affine warp (bilinear, resampled once, grey 128 border),

@@ -1,12 +1,12 @@
 using SharpVision.Augmentation;
 using SharpVision.Data.Detection;
-using SharpVision.Evaluation.Detection;
 using SharpVision.Imaging;
+using SharpVision.Models;
 using SharpVision.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace SharpVision.Models;
+namespace SharpVision.Evaluation.Detection;
 
 /// <summary>
 /// A trained SharpVision detector (a <c>.svmodel</c> with task "detection"): centred letterbox, YOLO decoding,

@@ -1,4 +1,4 @@
-namespace SharpVision.Evaluation.Detection;
+namespace SharpVision.Models;
 
 /// <summary>
 /// Greedy non-maximum suppression, Darknet's way (<c>do_nms_sort</c>): within a class, boxes are taken by

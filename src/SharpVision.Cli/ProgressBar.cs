@@ -1,12 +1,15 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using SharpVision.Training;
+using SharpVision.Training.Callbacks;
 using Spectre.Console;
 
-namespace SharpVision.Training.Callbacks;
+namespace SharpVision.Cli;
 
 /// <summary>
-/// Console progress. On an interactive terminal: a Spectre.Console bar per epoch with step/total, ETA, running loss
+/// Console progress for the CLI's fit loops (the library reports through callbacks and events; this callback is
+/// the console rendering). On an interactive terminal: a Spectre.Console bar per epoch with step/total, ETA, running loss
 /// and metrics and images/s, then a summary line. When output is redirected (logs, CI): one plain line per epoch.
 /// Both mention skipped unreadable images when there were any, and the reason training stopped early.
 /// </summary>
