@@ -259,9 +259,9 @@ public class DataLoaderTests
     }
 
     [Theory]
-    [InlineData(-1, 4, 2, "--workers")]
-    [InlineData(1, 0, 2, "--batch-size")]
-    [InlineData(1, 4, 0, "--prefetch")]
+    [InlineData(-1, 4, 2, "DataLoaderOptions.Workers")]
+    [InlineData(1, 0, 2, "DataLoaderOptions.BatchSize")]
+    [InlineData(1, 4, 0, "DataLoaderOptions.PrefetchBatches")]
     public void Out_of_range_options_are_option_errors(int workers, int batchSize, int prefetch, string option)
     {
         using var dir = new TempDir();
