@@ -16,10 +16,12 @@ public sealed class RunFolderLockTests : IDisposable
     [Fact]
     public void Second_training_on_the_same_out_is_refused_naming_folder_and_holder_and_a_killed_holder_does_not_block_resume()
     {
-        // Given a training run in progress (long enough to still be running while a second one starts)
-        string data = TestImages.WriteFolders(Path.Combine(_dir, "data"), perClass: 10);
+        // Given a training run in progress, long enough to still be running while two more processes start and are
+        // refused (about 2 s each): 8 epochs of 80 images at 48 px (at 16 px with 20 images a quiet machine finished
+        // the whole run first)
+        string data = TestImages.WriteFolders(Path.Combine(_dir, "data"), perClass: 40);
         string run = Path.Combine(_dir, "run");
-        string[] args = ["train", data, "--model", "minicnn", "--img-size", "16", "--epochs", "8", "--batch", "4", "--workers", "1", "--out", run];
+        string[] args = ["train", data, "--model", "minicnn", "--img-size", "48", "--epochs", "8", "--batch", "4", "--workers", "1", "--out", run];
         using var first = CliProcess.Start(args);
         _ = first.StandardOutput.ReadToEndAsync();
         _ = first.StandardError.ReadToEndAsync();
