@@ -8,17 +8,21 @@ namespace SharpVision.Build.TorchSharpKeepAlive;
 public sealed record RewriteStats(int MethodsRewritten, int KeepAlivesInserted, int TemporariesCaptured, int TailCallsRemoved);
 
 /// <summary>
-/// Makes every <c>TorchSharp.Scalar</c> that a TorchSharp method sees outlive that method.
+/// Makes every <c>TorchSharp.Scalar</c> and <c>torch.Tensor</c> (and subclass, e.g. Parameter) that a TorchSharp
+/// method sees outlive that method.
 /// <para>
-/// Why: TorchSharp 0.107 reads <c>scalar.Handle</c> and passes the bare pointer to libtorch; from then on the JIT
-/// treats the Scalar as dead, so a collection during the native call lets the finalizer thread free the c10::Scalar
-/// libtorch is reading ("Expected false to be true" from Scalar::toDouble, or silent garbage). In every method body
-/// that holds a Scalar, each parameter (and <c>this</c> in Scalar's own methods), each local, and each Scalar a
-/// call, newobj, field load or cast leaves on the stack (captured with <c>dup; stloc</c>) is passed to
-/// <see cref="GC.KeepAlive"/> before every <c>ret</c>. The JIT must then report the Scalar as live up to the return,
-/// so across every native call the method makes. Every native call that takes a Scalar's handle sits in a method
-/// that received the Scalar as a parameter or made it, so a caller's temporary (<c>t / 2.0</c>, the implicit
-/// alpha of <c>a + b</c>) is covered by the callee's parameter.
+/// Why: TorchSharp 0.107 reads <c>scalar.Handle</c> / <c>tensor.Handle</c> and passes the bare pointer to libtorch;
+/// from then on the JIT treats the wrapper as dead, so a collection during the native call lets the finalizer thread
+/// free the c10::Scalar or the heap-allocated at::Tensor libtorch is reading. For a Scalar that is "Expected false to
+/// be true" from Scalar::toDouble, or silent garbage; for a Tensor (<c>dst.copy_(src.to(dtype))</c> outside a dispose
+/// scope) it is a segfault in <c>intrusive_ptr&lt;TensorImpl&gt;::retain_</c> on the freed at::Tensor's stale pointer.
+/// In every method body that holds one, each parameter (and <c>this</c> in Scalar's and Tensor's own methods), each
+/// local, and each one a call, newobj, field load or cast leaves on the stack (captured with <c>dup; stloc</c>) is
+/// passed to <see cref="GC.KeepAlive"/> before every <c>ret</c>. The JIT must then report it as live up to the
+/// return, so across every native call the method makes. Every native call that takes a handle sits in a method
+/// that received the object as a parameter (or <c>this</c>) or made it, so a caller's temporary (<c>t / 2.0</c>, the
+/// implicit alpha of <c>a + b</c>, the <c>src.to(dtype)</c> above) is covered by the callee.
+/// Collections of them (<c>IList&lt;Tensor&gt;</c>, <c>Tensor[]</c>) are kept as a whole, which keeps their elements.
 /// </para>
 /// </summary>
 public static class KeepAliveRewriter
@@ -27,9 +31,10 @@ public static class KeepAliveRewriter
     public const string MarkerKey = "SharpVision.TorchSharpKeepAlive";
 
     /// <summary>Version of the transformation, stored as the marker's value; bump it when the rewrite changes.</summary>
-    public const string MarkerValue = "1";
+    public const string MarkerValue = "2";
 
     private const string ScalarTypeName = "TorchSharp.Scalar";
+    private const string TensorTypeName = "TorchSharp.torch/Tensor";
 
     /// <summary>Whether <paramref name="assembly"/> already carries the marker (the rewrite is then not applied again).</summary>
     public static bool IsRewritten(AssemblyDefinition assembly) =>
@@ -41,6 +46,9 @@ public static class KeepAliveRewriter
     {
         if (module.GetType(ScalarTypeName) is null)
             throw new InvalidOperationException($"{module.FileName} defines no {ScalarTypeName}; is it TorchSharp?");
+        if (module.GetType(TensorTypeName) is null)
+            throw new InvalidOperationException($"{module.FileName} defines no {TensorTypeName}; is it TorchSharp?");
+        var handles = new HandleTypes(module, [ScalarTypeName, TensorTypeName]);
 
         // System.GC and AssemblyMetadataAttribute live in the core library TorchSharp already references
         // (System.Runtime for net8.0, netstandard for netstandard2.0): referenced by name, nothing to resolve.
@@ -55,7 +63,7 @@ public static class KeepAliveRewriter
             foreach (var method in type.Methods)
             {
                 if (!method.HasBody) continue;
-                var (kept, captured, tails) = RewriteMethod(method, keepAlive);
+                var (kept, captured, tails) = RewriteMethod(method, keepAlive, handles);
                 if (kept == 0) continue;
                 methods++;
                 keepAlives += kept;
@@ -76,16 +84,16 @@ public static class KeepAliveRewriter
     }
 
     /// <summary>Returns how many KeepAlive calls each ret received, temporaries captured and tail. prefixes removed.</summary>
-    private static (int Kept, int Captured, int Tails) RewriteMethod(MethodDefinition method, MethodReference keepAlive)
+    private static (int Kept, int Captured, int Tails) RewriteMethod(MethodDefinition method, MethodReference keepAlive, HandleTypes handles)
     {
         var body = method.Body;
         var instructions = body.Instructions;
         if (instructions.Any(i => i.OpCode.Code == Code.Jmp)) return (0, 0, 0); // jmp reuses the frame: nothing can follow it
 
-        var producers = instructions.Where(i => HoldsScalars(PushedType(i))).ToList();
-        var parameters = method.Parameters.Where(p => HoldsScalars(p.ParameterType)).ToList();
-        var locals = body.Variables.Where(v => HoldsScalars(v.VariableType)).ToList();
-        bool keepThis = method.HasThis && method.DeclaringType.FullName == ScalarTypeName;
+        var producers = instructions.Where(i => handles.Holds(PushedType(i))).ToList();
+        var parameters = method.Parameters.Where(p => handles.Holds(p.ParameterType)).ToList();
+        var locals = body.Variables.Where(v => handles.Holds(v.VariableType)).ToList();
+        bool keepThis = method.HasThis && handles.IsHandleType(method.DeclaringType);
         if (producers.Count == 0 && parameters.Count == 0 && locals.Count == 0 && !keepThis) return (0, 0, 0);
 
         // Long branch forms first: the inserted code can push a short branch's target out of range.
@@ -149,15 +157,44 @@ public static class KeepAliveRewriter
         return next;
     }
 
-    /// <summary>Whether a value of <paramref name="type"/> is, or keeps reachable, a Scalar: Scalar and arrays of it.</summary>
-    private static bool HoldsScalars(TypeReference? type) => type switch
+    /// <summary>
+    /// The types whose instances own a native handle that their finalizer frees: the roots (Scalar, Tensor) and every
+    /// class of the module deriving from one (Parameter).
+    /// </summary>
+    private sealed class HandleTypes
     {
-        null => false,
-        ArrayType array => HoldsScalars(array.ElementType),
-        // by-ref, pointer, pinned and modified types are not object references KeepAlive can take
-        TypeSpecification => false,
-        _ => type.FullName == ScalarTypeName,
-    };
+        private readonly HashSet<string> _names;
+
+        public HandleTypes(ModuleDefinition module, IEnumerable<string> roots)
+        {
+            _names = new HashSet<string>(roots, StringComparer.Ordinal);
+            bool grew = true;
+            while (grew)
+            {
+                grew = false;
+                foreach (var type in module.GetTypes())
+                    if (type.BaseType is { } b && _names.Contains(b.FullName) && _names.Add(type.FullName)) grew = true;
+            }
+        }
+
+        public bool IsHandleType(TypeReference type) => _names.Contains(type.FullName);
+
+        /// <summary>
+        /// Whether a value of <paramref name="type"/> is, or keeps reachable, a handle type: the type itself, arrays of
+        /// it, and reference-type generic instances over it (IList&lt;Tensor&gt;, List&lt;Tensor&gt;,
+        /// Dictionary&lt;string, Tensor&gt;).
+        /// </summary>
+        public bool Holds(TypeReference? type) => type switch
+        {
+            null => false,
+            ArrayType array => Holds(array.ElementType),
+            // A value type (a tuple of tensors) is not an object reference KeepAlive can take without boxing a copy.
+            GenericInstanceType generic => !generic.IsValueType && generic.GenericArguments.Any(Holds),
+            // by-ref, pointer, pinned and modified types are not object references KeepAlive can take
+            TypeSpecification => false,
+            _ => IsHandleType(type),
+        };
+    }
 
     /// <summary>The type of the object reference <paramref name="instruction"/> pushes, when it is a call, newobj, field load or cast.</summary>
     private static TypeReference? PushedType(Instruction instruction)

@@ -25,8 +25,10 @@ public class TorchSharpKeepAliveTests(ITestOutputHelper output)
         // cannot pass by luck on the assembly as shipped; and nothing is worth a warning
         Assert.True(TorchSharpPatch.IsKeepAliveApplied, $"{TorchSharpPatch.TorchSharpLocation} is not rewritten");
         Assert.Empty(warnings);
-        Assert.Equal("1", TorchSharpPatch.KeepAliveVersion);
+        Assert.Equal(TorchSharpPatch.ExpectedKeepAliveVersion, TorchSharpPatch.KeepAliveVersion);
         Assert.True(CallsGcKeepAlive(div), "Tensor.div(Scalar) does not call GC.KeepAlive");
+        var copy = typeof(Tensor).GetMethod(nameof(Tensor.copy_), [typeof(Tensor), typeof(bool)])!;
+        Assert.True(CallsGcKeepAlive(copy), "Tensor.copy_(Tensor) does not call GC.KeepAlive");
     }
 
     [Fact]
@@ -110,6 +112,52 @@ public class TorchSharpKeepAliveTests(ITestOutputHelper output)
         {
             foreach (var optimizer in optimizers) optimizer.Dispose();
             foreach (var p in parameters) p.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Temporary_tensors_passed_to_native_calls_survive_a_thread_forcing_collections()
+    {
+        // Given temporaries no dispose scope holds, each passed straight to another native call: the pattern of
+        // StateDicts.LoadStrict (dst.copy_(src.to(dtype))) that segfaulted a test host in
+        // intrusive_ptr<TensorImpl>::retain_ when the finalizer freed the temporary's at::Tensor mid-call
+        using var source = arange(64, ScalarType.Float32);
+        using var other = ones(64);
+        using var target = zeros(64);
+        var kinds = new (string Name, int Count, Action Body)[]
+        {
+            ("dst.copy_(src.to(dtype))", 100_000, () =>
+            {
+                using (no_grad()) target.copy_(source.to(ScalarType.Float32));
+                ExpectSum(target.sum(), 2016f);
+            }),
+            ("a.add(b.mul(c))", 100_000, () => ExpectSum(other.add(source.mul(other)).sum(), 2080f)),
+            ("cat([a.view(-1), b.neg()])", 100_000, () => ExpectSum(cat([source.view(-1), other.neg()]).sum(), 1952f)),
+            // 256 temporaries in one native call: libtorch copies them one after another (retain_ on each), a wide window
+            ("cat(256 views)", 15_000, () => ExpectSum(cat(Enumerable.Range(0, 256).Select(_ => source.view(-1)).ToList()).sum(), 256 * 2016f)),
+        };
+
+        // When each runs its count beside a thread collecting and finalising without pause
+        var report = new List<string>();
+        int failures = 0;
+        foreach (var (name, count, body) in kinds)
+        {
+            var (n, failed) = GcHammer.Run(body, count, maxSeconds: 300);
+            failures += failed.Count + (n < count ? 1 : 0);
+            report.Add($"{name}: {n:N0} ops, {failed.Count} failures{(failed.Count > 0 ? $" (first: {failed[0]})" : "")}");
+        }
+        foreach (var line in report) output.WriteLine(line);
+
+        // Then every operation ran (an unprotected TorchSharp crashes the process or computes from freed memory)
+        Assert.True(failures == 0, string.Join(Environment.NewLine, report));
+    }
+
+    private static void ExpectSum(Tensor result, float expected)
+    {
+        using (result)
+        {
+            float value = result.item<float>();
+            if (value != expected) throw new InvalidOperationException($"expected {expected}, got {value}");
         }
     }
 

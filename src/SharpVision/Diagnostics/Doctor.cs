@@ -55,9 +55,9 @@ public static class Doctor
             ("threads", $"{torch.get_num_threads()} libtorch threads on {System.Environment.ProcessorCount} logical processors"),
             ("CUDA", torch.cuda.is_available() ? $"available, {torch.cuda.device_count()} device(s)" : "not available (CPU libtorch)"),
             ("plot font", ReportFonts.Family + " (" + ReportFonts.Source + ")" + (ReportFonts.Warning is { } w ? "; " + w : "")),
-            ("TorchSharp Scalars", TorchSharpPatch.IsKeepAliveApplied
-                ? "kept alive through native calls (build-time rewrite of TorchSharp.dll)"
-                : $"NOT rewritten ({TorchSharpPatch.TorchSharpLocation}): temporary Scalars can be freed mid-call; build with SharpVision's targets"),
+            ("TorchSharp temporaries", TorchSharpPatch.IsKeepAliveApplied
+                ? $"Scalars and Tensors kept alive through native calls (build-time rewrite {TorchSharpPatch.KeepAliveVersion} of TorchSharp.dll)"
+                : $"NOT rewritten{(TorchSharpPatch.KeepAliveVersion is { } v ? $" (an older rewrite, {v})" : "")} ({TorchSharpPatch.TorchSharpLocation}): temporary Scalars and Tensors can be freed mid-call; build with SharpVision's targets"),
             ("oneDNN caches", TorchRuntime.CacheFix is { } fix ? (fix.Applied ? "fixed: " : "NOT fixed: ") + fix.Detail : "as detected (nothing to fix)"),
             ("oneDNN in use", TorchRuntime.OneDnnDisabled ? "no: turned off by SharpVision (libtorch's own convolutions)" : "yes"),
             ("conv detours", routing.Active

@@ -25,7 +25,7 @@ public class DoctorTests
         Assert.Equal("2.10.0 (cpu)", lines["libtorch"]);
         Assert.StartsWith("3.7.1", lines["oneDNN"]);
         Assert.StartsWith("0.107", lines["TorchSharp"]);
-        Assert.StartsWith("kept alive", lines["TorchSharp Scalars"]);
+        Assert.StartsWith("Scalars and Tensors kept alive", lines["TorchSharp temporaries"]);
         foreach (var key in new[] { "CPU", "ISA", "caches", "threads", "CUDA", "plot font", "oneDNN caches", "oneDNN in use", "conv detours", "ONNX Runtime" })
             Assert.False(string.IsNullOrWhiteSpace(lines[key]), key);
     }
