@@ -137,9 +137,11 @@ public static class ReportFonts
             string path = Path.Combine(Path.GetTempPath(), $"sharpvision-DejaVuSans-{stream.Length}.ttf");
             if (!File.Exists(path) || new FileInfo(path).Length != stream.Length)
             {
-                string tmp = path + "." + Environment.ProcessId + ".tmp";
-                using (var f = File.Create(tmp)) stream.CopyTo(f);
-                File.Move(tmp, path, overwrite: true);
+                Weights.AtomicFile.Write(path, tmp =>
+                {
+                    using var f = File.Create(tmp);
+                    stream.CopyTo(f);
+                });
             }
             return path;
         }

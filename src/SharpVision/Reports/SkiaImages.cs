@@ -22,25 +22,10 @@ internal static class SkiaImages
     }
 
     /// <summary>
-    /// Writes to a temporary file beside the target and renames it over the target, so a reader (a browser
-    /// refreshing curves.png during training) never sees a half-written file.
+    /// Writes through <see cref="Weights.AtomicFile"/>, so a reader (a browser refreshing curves.png during training)
+    /// never sees a half-written file.
     /// </summary>
-    public static void WriteAtomic(string path, byte[] bytes)
-    {
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllBytes(tmp, bytes);
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
-    }
+    public static void WriteAtomic(string path, byte[] bytes) => Weights.AtomicFile.Write(path, tmp => File.WriteAllBytes(tmp, bytes));
 
     /// <summary>A white RGBA surface of the given size.</summary>
     public static SKSurface WhiteSurface(int width, int height)
