@@ -72,7 +72,7 @@ internal static class ClassificationRecipe
         {
             (model, config) = CreateModel(s, train, augment, events);
             AtomicFile.WriteAllText(run.ArgsYaml, ArgsYaml.Write(s with { Out = run.Path, Data = Path.GetFullPath(s.Data), Val = s.Val is null ? null : Path.GetFullPath(s.Val), Augment = NullIfEmpty(augment.ToSpec()) }));
-            AtomicFile.WriteAllText(run.ClassesTxt, string.Join('\n', train.Classes) + "\n");
+            Data.Detection.ClassList.Write(run.ClassesTxt, train.Classes);
         }
         var pre = config.Preprocessing;
         bool binary = config.NumClasses == 1;

@@ -110,7 +110,7 @@ internal static class DetectionRecipe
         var run = resumed ?? newRun!;
         if (state is null)
         {
-            AtomicFile.WriteAllText(run.ClassesTxt, string.Join('\n', classes) + "\n");
+            ClassList.Write(run.ClassesTxt, classes);
             AtomicFile.WriteAllText(Path.Combine(run.Path, "anchors.txt"), anchorText + "\n");
             AtomicFile.WriteAllText(run.ArgsYaml, ArgsYaml.Write(s with
             {
