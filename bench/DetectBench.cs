@@ -36,10 +36,10 @@ public static class DetectBench
             string weights = RandomWeights(dir, cfg);
             var images = Images(dir, count);
             string names = Path.Combine(Share, "data", "coco.names");
-            var options = new DarknetDetectOptions { Threshold = .005f, NmsThreshold = .45f };
+            var options = new DetectOptions { Confidence = .005f, Iou = .45f };
 
             double ours;
-            using (var detector = DarknetDetector.Load(cfg, weights, names))
+            using (var detector = YoloDetector.LoadDarknet(cfg, weights, names))
             {
                 detector.Detect(ImageDecoder.Decode(images[0]), options); // warm-up
                 var sw = Stopwatch.StartNew();

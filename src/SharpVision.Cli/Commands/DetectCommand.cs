@@ -179,7 +179,8 @@ public static class DetectCommand
                 cfg = Path.Combine(Path.GetTempPath(), $"sharpvision-{Environment.ProcessId}-{Path.GetFileName(model)}");
                 File.WriteAllText(cfg, text);
             }
-            run = DarknetDetector.Predict(cfg, weights, classes, paths, outDir, new DarknetDetectOptions { Threshold = conf, NmsThreshold = iou });
+            using var darknet = Detector.LoadDarknet(cfg, weights, classes);
+            run = darknet.Predict(paths, new DetectOptions { Confidence = conf, Iou = iou }, outDir);
         }
         else
         {

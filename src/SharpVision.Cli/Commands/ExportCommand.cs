@@ -53,7 +53,7 @@ public static class ExportCommand
         if (format == "onnx")
             throw new InvalidOptionException("--format", "pt or safetensors for a detector (the ONNX writer covers classifiers)", $"onnx ({file} is a {config.Architecture} detector)");
         using var detector = YoloDetector.Load(file);
-        PyTorchWeights.Save(detector.Model, outPath);
+        PyTorchWeights.Save(detector.Network, outPath);
         Console.WriteLine($"Exported {file} ({config.Architecture} detector, {config.Classes.Count} classes) to {outPath} as {format}");
         return 0;
     }

@@ -6,17 +6,6 @@ using SharpVision.Weights;
 
 namespace SharpVision.Api;
 
-/// <summary>Thresholds and batch of detector inference.</summary>
-public sealed record DetectOptions
-{
-    /// <summary>Minimum score of a kept box (0.25 for predictions; evaluation uses 0.005 for mAP).</summary>
-    public float Confidence { get; init; } = .25f;
-    /// <summary>NMS IoU threshold.</summary>
-    public float Iou { get; init; } = .45f;
-    /// <summary>Images per forward pass.</summary>
-    public int Batch { get; init; } = 8;
-}
-
 /// <summary>
 /// Object detection (YOLOv3) from C#, the same engine as <c>sharpvision detect train / predict / evaluate</c>:
 /// <code>
@@ -75,14 +64,17 @@ public sealed class Detector : IDisposable
     }
 
     /// <summary>
+    /// Opens a Darknet detector: its cfg, <c>.weights</c> and class names (one per line, like <c>coco.names</c>). It runs
+    /// with Darknet's arithmetic (<see cref="DetectorArithmetic.Darknet"/>) through the same path as a trained model.
+    /// </summary>
+    public static Detector LoadDarknet(string cfg, string weights, string names) => new(weights, YoloDetector.LoadDarknet(cfg, weights, names));
+
+    /// <summary>
     /// Boxes for each image file (in ordinal path order); with <paramref name="outputDir"/>, also drawn images,
     /// detections.txt and detections.json there. Unreadable images are listed in <see cref="DetectionRun.Skipped"/>.
     /// </summary>
-    public DetectionRun Predict(IEnumerable<string> files, DetectOptions? options = null, string? outputDir = null)
-    {
-        options ??= new DetectOptions();
-        return _detector.Predict(files, outputDir, options.Confidence, options.Iou, options.Batch);
-    }
+    public DetectionRun Predict(IEnumerable<string> files, DetectOptions? options = null, string? outputDir = null) =>
+        _detector.Predict(files, outputDir, options);
 
     /// <summary>
     /// COCO (AP, AP50, ...) and VOC mAP on annotated data; unusable boxes are dropped and reported to
@@ -90,9 +82,8 @@ public sealed class Detector : IDisposable
     /// </summary>
     public DetectionEvalReport Evaluate(string data, DetectOptions? options = null, Action<string>? log = null)
     {
-        options ??= new DetectOptions { Confidence = .005f };
         var dataset = OpenData(data, Classes, "evaluation", log);
-        return _detector.Evaluate(dataset, options.Confidence, options.Iou, options.Batch);
+        return _detector.Evaluate(dataset, options ?? new DetectOptions { Confidence = .005f });
     }
 
     /// <summary>Opens and checks an annotation set: labels required, unusable boxes dropped, every problem sent to <paramref name="log"/>.</summary>

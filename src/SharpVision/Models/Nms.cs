@@ -75,4 +75,48 @@ public static class Nms
         }
         return kept;
     }
+
+    /// <summary>
+    /// The final stage of every detector: per-class greedy NMS (<see cref="PerClass"/>, Darknet's rule) over every
+    /// class score above <paramref name="confidence"/>, corners clipped to <paramref name="clip"/> as Darknet prints
+    /// them (x1, y1 up to 0, x2, y2 down to the size), boxes left empty by clipping dropped when
+    /// <paramref name="dropEmpty"/>, then best first (ties keep NMS order) and at most <paramref name="max"/>.
+    /// </summary>
+    /// <param name="boxes">Corners of each candidate, in the output's pixels.</param>
+    /// <param name="scores">Per candidate, one score per class (0 = below the decoder's threshold).</param>
+    /// <param name="confidence">Class scores at or below this are not boxes.</param>
+    /// <param name="iouThreshold">NMS removes a box whose IoU with a better one of its class is strictly above this.</param>
+    /// <param name="clip">The image size to clip to; null leaves the corners as decoded.</param>
+    /// <param name="dropEmpty">Drop boxes that clipping leaves with no width or height.</param>
+    /// <param name="max">Most boxes returned.</param>
+    public static List<ScoredBox> Select(IReadOnlyList<(float X1, float Y1, float X2, float Y2)> boxes, IReadOnlyList<float[]> scores,
+        float confidence, float iouThreshold, (float Width, float Height)? clip = null, bool dropEmpty = false, int max = int.MaxValue)
+    {
+        if (boxes.Count != scores.Count) throw new ArgumentException($"{boxes.Count} boxes but {scores.Count} score lists", nameof(scores));
+        // One entry per (candidate, class) above the threshold, candidate-major like Darknet's dets[i].prob[j].
+        var entryBoxes = new List<(float, float, float, float)>();
+        var entryScores = new List<float>();
+        var entryClasses = new List<int>();
+        for (int i = 0; i < boxes.Count; i++)
+            for (int j = 0; j < scores[i].Length; j++)
+            {
+                if (!(scores[i][j] > confidence)) continue;
+                entryBoxes.Add(boxes[i]);
+                entryScores.Add(scores[i][j]);
+                entryClasses.Add(j);
+            }
+        var result = new List<ScoredBox>();
+        foreach (int k in PerClass(entryBoxes, entryScores, entryClasses, iouThreshold))
+        {
+            var (x1, y1, x2, y2) = entryBoxes[k];
+            if (clip is { } size)
+                (x1, y1, x2, y2) = (Math.Max(0, x1), Math.Max(0, y1), Math.Min(size.Width, x2), Math.Min(size.Height, y2));
+            if (dropEmpty && (x2 <= x1 || y2 <= y1)) continue;
+            result.Add(new ScoredBox(x1, y1, x2, y2, entryClasses[k], entryScores[k]));
+        }
+        return result.OrderByDescending(d => d.Score).Take(max).ToList(); // stable: ties keep NMS order
+    }
 }
+
+/// <summary>A detected box: corners in the pixels it was decoded into (network input or image), class, score.</summary>
+public readonly record struct ScoredBox(float X1, float Y1, float X2, float Y2, int ClassId, float Score);

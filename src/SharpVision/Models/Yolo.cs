@@ -56,7 +56,10 @@ public sealed record DetectedObject(int ClassId, string ClassName, float Score, 
     public float Height => Y2 - Y1;
 }
 
-/// <summary>A decoded YOLO box before NMS: centre and size in image pixels, objectness, and per-class scores (0 when at or below the threshold).</summary>
+/// <summary>
+/// A decoded YOLO box before NMS: centre and size relative to the network input (0..1, Darknet's <c>box</c>),
+/// objectness, and per-class scores (objectness x class probability; 0 when at or below the threshold).
+/// </summary>
 public sealed record YoloCandidate(float X, float Y, float W, float H, float Objectness, float[] Probabilities);
 
 /// <summary>
@@ -152,29 +155,32 @@ public static class DarknetImage
 }
 
 /// <summary>
-/// Darknet's YOLOv3 decoding (<c>get_yolo_detections</c> + <c>correct_yolo_boxes</c>): boxes whose objectness is
-/// above the threshold, class score = objectness x class probability (kept when above the threshold, else 0),
-/// mapped from the letterboxed input back to image pixels.
+/// The one YOLOv3 decoder, Darknet's <c>get_yolo_detections</c>: boxes whose objectness is above the threshold,
+/// class score = objectness x class probability (kept when above the threshold, else 0), relative to the network
+/// input. Every detector (a Darknet cfg or a trained <see cref="YoloNet"/>) decodes here; mapping back to image
+/// pixels is the letterbox's job (<see cref="CorrectBox"/> for Darknet's).
 /// </summary>
 public static class YoloDecoder
 {
     /// <summary>
-    /// Decodes image <paramref name="batchIndex"/> of the head outputs (from <see cref="DarknetNetwork"/>) into
-    /// candidates in image pixels, in Darknet's order (head, cell, anchor).
+    /// Decodes image <paramref name="batchIndex"/> of the head maps (each [B, A*(5+K), H, W], logistic applied to
+    /// x, y, objectness and classes, w and h raw: a <c>[yolo]</c> layer's output or <see cref="YoloNet.HeadMaps"/>)
+    /// into candidates in Darknet's order (head, cell, anchor). <paramref name="anchors"/>: each head's anchors in
+    /// input pixels. <paramref name="maxLogSize"/> caps the raw w, h before <c>exp</c> (our models use 10 against
+    /// overflow; Darknet has no cap).
     /// </summary>
-    public static List<YoloCandidate> Decode(IReadOnlyList<YoloLayer> heads, IReadOnlyList<Tensor> outputs, int batchIndex,
-        int netWidth, int netHeight, int imageWidth, int imageHeight, float threshold)
+    public static List<YoloCandidate> Decode(IReadOnlyList<IReadOnlyList<(float W, float H)>> anchors, int classes, IReadOnlyList<Tensor> maps,
+        int batchIndex, int netWidth, int netHeight, float threshold, float maxLogSize = float.PositiveInfinity)
     {
-        if (heads.Count != outputs.Count) throw new ArgumentException($"{heads.Count} heads but {outputs.Count} outputs", nameof(outputs));
+        if (anchors.Count != maps.Count) throw new ArgumentException($"{anchors.Count} heads but {maps.Count} outputs", nameof(maps));
         var result = new List<YoloCandidate>();
-        for (int l = 0; l < heads.Count; l++)
+        for (int l = 0; l < maps.Count; l++)
         {
-            var head = heads[l];
-            var o = outputs[l];
-            int lh = (int)o.shape[2], lw = (int)o.shape[3], n = head.Mask.Count, entries = 5 + head.Classes, plane = lw * lh;
+            var o = maps[l];
+            int lh = (int)o.shape[2], lw = (int)o.shape[3], n = anchors[l].Count, entries = 5 + classes, plane = lw * lh;
             float[] data;
             using (var one = o[batchIndex].to(float32).cpu().contiguous())
-                data = one.data<float>().ToArray(); // [n*(5+C), H, W] flattened
+                data = one.data<float>().ToArray(); // [A*(5+K), H, W] flattened
             for (int i = 0; i < plane; i++)
             {
                 int row = i / lw, col = i % lw;
@@ -185,16 +191,15 @@ public static class YoloDecoder
                     if (objectness <= threshold) continue;
                     float bx = (col + data[baseIndex]) / lw;
                     float by = (row + data[baseIndex + plane]) / lh;
-                    float bw = (float)(Math.Exp(data[baseIndex + 2 * plane]) * head.Anchors[a].W / netWidth);
-                    float bh = (float)(Math.Exp(data[baseIndex + 3 * plane]) * head.Anchors[a].H / netHeight);
-                    var probs = new float[head.Classes];
-                    for (int j = 0; j < head.Classes; j++)
+                    float bw = (float)(Math.Exp(Math.Min(data[baseIndex + 2 * plane], maxLogSize)) * anchors[l][a].W / netWidth);
+                    float bh = (float)(Math.Exp(Math.Min(data[baseIndex + 3 * plane], maxLogSize)) * anchors[l][a].H / netHeight);
+                    var probs = new float[classes];
+                    for (int j = 0; j < classes; j++)
                     {
                         float p = objectness * data[baseIndex + (5 + j) * plane];
                         probs[j] = p > threshold ? p : 0;
                     }
-                    var (x, y, w, h) = CorrectBox(bx, by, bw, bh, imageWidth, imageHeight, netWidth, netHeight);
-                    result.Add(new YoloCandidate(x, y, w, h, objectness, probs));
+                    result.Add(new YoloCandidate(bx, by, bw, bh, objectness, probs));
                 }
             }
         }

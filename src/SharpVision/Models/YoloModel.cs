@@ -173,9 +173,6 @@ public sealed record YoloHeadInfo(int GridH, int GridW, IReadOnlyList<int> Mask,
     public int Rows => Anchors.Count * GridH * GridW;
 }
 
-/// <summary>A box in network-input pixels: corners, class, score.</summary>
-public readonly record struct InputBox(float X1, float Y1, float X2, float Y2, int ClassId, float Score);
-
 /// <summary>
 /// A YOLOv3 detector network: <c>forward</c> maps [B, 3, S, S] RGB in 0..1 (letterboxed) to the raw outputs of
 /// every head (logits for x, y, objectness and classes; log-scale w, h), flattened to [B, N, 5+K] with rows in
@@ -218,39 +215,48 @@ public abstract class YoloNet(string name) : nn.Module<Tensor, Tensor>(name)
     }
 
     /// <summary>
-    /// Decodes raw outputs [B, N, 5+K] into boxes in input pixels: score = sigmoid(objectness) x sigmoid(class),
-    /// kept above <paramref name="confidence"/>, then per-class greedy NMS at <paramref name="iou"/>; best first.
+    /// Boxes in input pixels per image (validation mAP during training): the detectors' decoder and NMS stage
+    /// (<see cref="YoloDecoder"/>, <see cref="Nms.Select"/>) with no letterbox to undo and no clipping.
     /// </summary>
-    public List<List<InputBox>> Decode(Tensor raw, float confidence, float iou, int maxPerImage = 100)
+    public List<List<ScoredBox>> Decode(Tensor raw, float confidence, float iou, int maxPerImage = 100)
     {
         using var scope = NewDisposeScope();
-        var (boxes, obj, cls) = DecodeTensors(raw.detach().to(float32).cpu());
-        var scores = (obj.unsqueeze(-1) * cls).contiguous();                                      // [B, N, K]
-        var boxData = boxes.contiguous().data<float>().ToArray();
-        var scoreData = scores.data<float>().ToArray();
-        int b = (int)raw.shape[0], n = Rows, k = Classes;
-        var result = new List<List<InputBox>>(b);
-        for (int i = 0; i < b; i++)
+        var maps = HeadMaps(raw.detach());
+        var anchors = Heads.Select(h => h.Anchors).ToList();
+        var result = new List<List<ScoredBox>>((int)raw.shape[0]);
+        for (int i = 0; i < raw.shape[0]; i++)
         {
-            var cand = new List<(float, float, float, float)>();
-            var sc = new List<float>();
-            var cl = new List<int>();
-            for (int r = 0; r < n; r++)
-                for (int c = 0; c < k; c++)
-                {
-                    float s = scoreData[((long)i * n + r) * k + c];
-                    if (s <= confidence) continue;
-                    long o = ((long)i * n + r) * 4;
-                    float cx = boxData[o], cy = boxData[o + 1], w = boxData[o + 2], h = boxData[o + 3];
-                    cand.Add((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2));
-                    sc.Add(s);
-                    cl.Add(c);
-                }
-            var kept = Nms.PerClass(cand, sc, cl, iou);
-            result.Add(kept.Select(j => new InputBox(cand[j].Item1, cand[j].Item2, cand[j].Item3, cand[j].Item4, cl[j], sc[j]))
-                .OrderByDescending(d => d.Score).Take(maxPerImage).ToList());
+            var candidates = YoloDecoder.Decode(anchors, Classes, maps, i, InputSize, InputSize, confidence, MaxLogSize);
+            var corners = candidates.Select(c => Corners(c.X * InputSize, c.Y * InputSize, c.W * InputSize, c.H * InputSize)).ToList();
+            result.Add(Nms.Select(corners, candidates.Select(c => c.Probabilities).ToList(), confidence, iou, max: maxPerImage));
         }
         return result;
+    }
+
+    /// <summary>Cap on the raw w, h before <c>exp</c> (e^10 = 22026 anchors), so a wild output cannot overflow to infinity.</summary>
+    public const float MaxLogSize = 10;
+
+    private static (float, float, float, float) Corners(float cx, float cy, float w, float h) => (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2);
+
+    /// <summary>
+    /// Raw [B, N, 5+K] -> one map per head [B, A*(5+K), H, W] with the logistic applied to x, y, objectness and
+    /// classes (w, h raw): what a Darknet <c>[yolo]</c> layer outputs, so one decoder serves both kinds of network.
+    /// </summary>
+    public Tensor[] HeadMaps(Tensor raw)
+    {
+        long b = raw.shape[0];
+        var maps = new Tensor[Heads.Count];
+        for (int h = 0; h < Heads.Count; h++)
+        {
+            var head = Heads[h];
+            int a = head.Anchors.Count;
+            var grid = raw.narrow(1, head.Offset, head.Rows)                                           // [B, A*H*W, 5+K]
+                .reshape(b, a, head.GridH, head.GridW, 5 + Classes).permute(0, 1, 4, 2, 3);        // [B, A, 5+K, H, W]
+            var xy = F.sigmoid(grid[.., .., 0..2]);
+            var rest = F.sigmoid(grid[.., .., 4..]);
+            maps[h] = cat([xy, grid[.., .., 2..4], rest], 2).reshape(b, a * (5 + Classes), head.GridH, head.GridW);
+        }
+        return maps;
     }
 
     /// <summary>
@@ -261,7 +267,7 @@ public abstract class YoloNet(string name) : nn.Module<Tensor, Tensor>(name)
     {
         var (grid, anchors, stride) = GridTensors(raw.device);
         var xy = (F.sigmoid(raw[.., .., 0..2]) + grid) * stride;                                  // [B, N, 2]
-        var wh = raw[.., .., 2..4].clamp_max(Scalars.Of(10)).exp() * anchors;                        // [B, N, 2]
+        var wh = raw[.., .., 2..4].clamp_max(Scalars.Of(MaxLogSize)).exp() * anchors;                        // [B, N, 2]
         return (cat([xy, wh], 2), F.sigmoid(raw[.., .., 4]), F.sigmoid(raw[.., .., 5..]));
     }
 

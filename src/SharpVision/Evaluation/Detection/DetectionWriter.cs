@@ -13,10 +13,42 @@ namespace SharpVision.Evaluation.Detection;
 /// Writes detection results: <c>detections.txt</c> (annotation-line format, one image per line:
 /// <c>path x1,y1,x2,y2,class,score ...</c>), <c>detections.json</c> (COCO results: <c>image_id</c>,
 /// <c>category_id</c> = class index + 1, <c>bbox</c> [x, y, w, h] in pixels, <c>score</c>, plus <c>file_name</c>),
-/// and images with boxes, labels and scores drawn.
+/// and images with boxes, labels and scores drawn. Every detector's <c>Predict</c> writes through one instance:
+/// <see cref="AddImage"/> per image as it is decoded (so images are not all held), then <see cref="Finish"/>.
 /// </summary>
-public static class DetectionWriter
+public sealed class DetectionWriter
 {
+    private readonly string _outputDir;
+    // detections.png is reserved: a drawn image must not take a name that looks like one of the run's own files.
+    private readonly HashSet<string> _usedNames = new(StringComparer.OrdinalIgnoreCase) { "detections.png" };
+
+    /// <summary>A writer into <paramref name="outputDir"/> (created).</summary>
+    public DetectionWriter(string outputDir)
+    {
+        _outputDir = outputDir;
+        Directory.CreateDirectory(outputDir);
+    }
+
+    /// <summary>
+    /// Saves the image with its boxes drawn as <c>&lt;stem&gt;.png</c>; two inputs with the same stem (a.jpg, a.png
+    /// or dir1/a.jpg, dir2/a.jpg) get a.png and a_2.png. Returns the file name used.
+    /// </summary>
+    public string AddImage(ImageDetections entry, RgbImage image)
+    {
+        string drawn = DrawnName(entry.Path);
+        for (int n = 2; !_usedNames.Add(drawn); n++)
+            drawn = $"{Path.GetFileNameWithoutExtension(entry.Path)}_{n}.png";
+        SaveDrawn(image, entry.Objects, Path.Combine(_outputDir, drawn));
+        return drawn;
+    }
+
+    /// <summary>Writes <c>detections.txt</c> and <c>detections.json</c> for the whole run.</summary>
+    public void Finish(DetectionRun run)
+    {
+        WriteText(run, Path.Combine(_outputDir, "detections.txt"));
+        WriteCocoJson(run, Path.Combine(_outputDir, "detections.json"));
+    }
+
     /// <summary>The annotation lines, one per decoded image, in run order.</summary>
     public static string FormatText(DetectionRun run)
     {

@@ -1,4 +1,3 @@
-using SharpVision.Augmentation;
 using SharpVision.Data.Detection;
 using SharpVision.Imaging;
 using SharpVision.Models;
@@ -9,28 +8,66 @@ using static TorchSharp.torch;
 namespace SharpVision.Evaluation.Detection;
 
 /// <summary>
-/// A trained SharpVision detector (a <c>.svmodel</c> with task "detection"): centred letterbox, YOLO decoding,
-/// per-class NMS, boxes mapped back to image pixels and clipped.
+/// The one YOLOv3 inference path, for a trained SharpVision detector (a <c>.svmodel</c> with task "detection") and
+/// for a Darknet cfg + <c>.weights</c> alike: <see cref="DetectorLetterbox"/>, the network's head maps,
+/// <see cref="YoloDecoder"/>, <see cref="Nms.Select"/>, and <see cref="DetectionWriter"/> for the files. The two
+/// kinds differ only in <see cref="Arithmetic"/> (a Darknet cfg runs like Darknet's <c>detector test</c>).
 /// </summary>
 public sealed class YoloDetector : IDisposable
 {
-    /// <summary>Wraps a model and its class names (eval mode).</summary>
-    public YoloDetector(YoloNet model, IReadOnlyList<string> classNames, ModelConfig? config = null)
+    private readonly nn.Module _network;
+    private readonly Func<Tensor, Tensor[]> _headMaps;
+    private readonly IReadOnlyList<IReadOnlyList<(float W, float H)>> _anchors;
+    private readonly int _classes;
+
+    private YoloDetector(nn.Module network, Func<Tensor, Tensor[]> headMaps, IReadOnlyList<IReadOnlyList<(float W, float H)>> anchors,
+        int classes, int width, int height, IReadOnlyList<string> classNames, DetectorArithmetic arithmetic, string what)
     {
-        if (classNames.Count != model.Classes)
-            throw new ModelFileException($"{classNames.Count} class names for a detector of {model.Classes} classes");
-        Model = model;
+        if (classNames.Count != classes)
+            throw new ModelFileException($"the class list has {classNames.Count} names but {what} classes={classes}");
+        _network = network;
+        _headMaps = headMaps;
+        _anchors = anchors;
+        _classes = classes;
+        InputWidth = width;
+        InputHeight = height;
         ClassNames = classNames;
-        Config = config;
-        model.eval();
+        Arithmetic = arithmetic;
+        network.eval();
     }
 
-    /// <summary>The network.</summary>
-    public YoloNet Model { get; }
+    /// <summary>Wraps a trained model and its class names (eval mode).</summary>
+    public YoloDetector(YoloNet model, IReadOnlyList<string> classNames, ModelConfig? config = null)
+        : this(model, x => model.HeadMaps(model.call(x)), model.Heads.Select(h => h.Anchors).ToList(), model.Classes, model.InputSize, model.InputSize,
+            classNames, DetectorArithmetic.SharpVision, "the detector has")
+    {
+        Model = model;
+        Config = config;
+    }
+
+    /// <summary>The trained model, or null for a Darknet network.</summary>
+    public YoloNet? Model { get; }
+    /// <summary>The network (a <see cref="YoloNet"/> or a <see cref="DarknetNetwork"/>), in eval mode.</summary>
+    public nn.Module Network => _network;
     /// <summary>Class names, index = class id.</summary>
     public IReadOnlyList<string> ClassNames { get; }
-    /// <summary>The stored config, when loaded from a file.</summary>
+    /// <summary>The stored config, when loaded from a <c>.svmodel</c>.</summary>
     public ModelConfig? Config { get; }
+    /// <summary>Whose letterbox, decoding and clipping rules apply.</summary>
+    public DetectorArithmetic Arithmetic { get; }
+    /// <summary>Network input width in pixels.</summary>
+    public int InputWidth { get; }
+    /// <summary>Network input height in pixels.</summary>
+    public int InputHeight { get; }
+
+    /// <summary>
+    /// Images per forward when <see cref="DetectOptions.Batch"/> is null: 8, but 1 for Darknet arithmetic, as Darknet's
+    /// <c>detector test</c>: a Darknet network keeps every layer's output for its routes, so memory grows with the batch.
+    /// </summary>
+    public int DefaultBatch => Arithmetic == DetectorArithmetic.Darknet ? 1 : 8;
+
+    /// <summary>Boxes per image when <see cref="DetectOptions.MaxPerImage"/> is null: 100, and no limit in Darknet arithmetic (its output has none).</summary>
+    public int DefaultMaxPerImage => Arithmetic == DetectorArithmetic.Darknet ? int.MaxValue : 100;
 
     /// <summary>The model-file config of a detector built from <paramref name="model"/>.</summary>
     public static ModelConfig ConfigFor(YoloNet model, string architecture, IReadOnlyList<string> classes) => new()
@@ -60,47 +97,75 @@ public sealed class YoloDetector : IDisposable
         return new YoloDetector(model, config.Classes, config);
     }
 
-    /// <summary>Detections of several images in input space, one forward for the lot.</summary>
-    public List<IReadOnlyList<DetectedObject>> Detect(IReadOnlyList<RgbImage> images, float confidence = .25f, float iou = .45f)
+    /// <summary>Builds a Darknet cfg, loads its <c>.weights</c> and its class names (<see cref="ClassList"/>, like <c>coco.names</c>); Darknet arithmetic.</summary>
+    public static YoloDetector LoadDarknet(string cfgPath, string weightsPath, string namesPath)
     {
+        var network = DarknetNetwork.FromFile(cfgPath);
+        try
+        {
+            DarknetWeights.Read(weightsPath, network);
+            return FromDarknet(network, ClassList.Read(namesPath));
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Wraps an already loaded Darknet network (Darknet arithmetic); it must end in <c>[yolo]</c> layers that agree on classes.</summary>
+    public static YoloDetector FromDarknet(DarknetNetwork network, IReadOnlyList<string> classNames)
+    {
+        var heads = network.YoloLayers;
+        string cfg = network.Config.Name + ".cfg";
+        if (heads.Count == 0) throw new ModelDefinitionException($"{cfg} has no [yolo] layer: it is not a YOLOv3 detector");
+        int classes = heads[0].Classes;
+        if (heads.Any(h => h.Classes != classes)) throw new ModelDefinitionException($"{cfg}: [yolo] layers disagree on classes");
+        return new YoloDetector(network, network.call, heads.Select(h => h.Anchors).ToList(), classes, network.Width, network.Height,
+            classNames, DetectorArithmetic.Darknet, $"{cfg}'s [yolo] layers have");
+    }
+
+    /// <summary>Detects objects in one image: boxes in image pixels, best first.</summary>
+    public IReadOnlyList<DetectedObject> Detect(RgbImage image, DetectOptions? options = null) => Detect([image], options)[0];
+
+    /// <summary>Detections of several images in image pixels, best first, one forward for the lot.</summary>
+    public List<IReadOnlyList<DetectedObject>> Detect(IReadOnlyList<RgbImage> images, DetectOptions? options = null)
+    {
+        options ??= new DetectOptions();
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        int s = Model.InputSize;
-        var transforms = images.Select(im => LetterboxTransform.Centred(im.Width, im.Height, s)).ToList();
-        var data = new float[images.Count * 3 * s * s];
+        int plane = 3 * InputWidth * InputHeight;
+        var data = new float[images.Count * plane];
         for (int i = 0; i < images.Count; i++)
-            Array.Copy(DetectionLoader.ToPlanar(BoxAugment.Warp(images[i], transforms[i])), 0, data, i * 3 * s * s, 3 * s * s);
-        var raw = Model.call(tensor(data, [images.Count, 3, s, s]));
-        var decoded = Model.Decode(raw, confidence, iou);
+            Array.Copy(DetectorLetterbox.Input(images[i], InputWidth, InputHeight, Arithmetic), 0, data, i * plane, plane);
+        var maps = _headMaps(tensor(data, [images.Count, 3, InputHeight, InputWidth]));                      // per head [B, A*(5+K), H, W]
+        float maxLogSize = Arithmetic == DetectorArithmetic.Darknet ? float.PositiveInfinity : YoloNet.MaxLogSize;
         var result = new List<IReadOnlyList<DetectedObject>>(images.Count);
         for (int i = 0; i < images.Count; i++)
         {
-            var t = transforms[i];
-            var list = new List<DetectedObject>();
-            foreach (var d in decoded[i])
-            {
-                var (x1, y1) = t.Inverse(d.X1, d.Y1);
-                var (x2, y2) = t.Inverse(d.X2, d.Y2);
-                x1 = Math.Clamp(x1, 0, images[i].Width); x2 = Math.Clamp(x2, 0, images[i].Width);
-                y1 = Math.Clamp(y1, 0, images[i].Height); y2 = Math.Clamp(y2, 0, images[i].Height);
-                if (x2 <= x1 || y2 <= y1) continue;
-                list.Add(new DetectedObject(d.ClassId, ClassNames[d.ClassId], d.Score, x1, y1, x2, y2));
-            }
-            result.Add(list);
+            var image = images[i];
+            var candidates = YoloDecoder.Decode(_anchors, _classes, maps, i, InputWidth, InputHeight, options.Confidence, maxLogSize);
+            var corners = candidates.Select(c => DetectorLetterbox.ToImage(c, image.Width, image.Height, InputWidth, InputHeight, Arithmetic)).ToList();
+            var kept = Nms.Select(corners, candidates.Select(c => c.Probabilities).ToList(), options.Confidence, options.Iou,
+                clip: (image.Width, image.Height), dropEmpty: Arithmetic != DetectorArithmetic.Darknet, max: options.MaxPerImage ?? DefaultMaxPerImage);
+            result.Add(kept.Select(d => new DetectedObject(d.ClassId, ClassNames[d.ClassId], d.Score, d.X1, d.Y1, d.X2, d.Y2)).ToList());
         }
         return result;
     }
 
     /// <summary>
-    /// Runs over image files in sorted (ordinal) order; when <paramref name="outputDir"/> is given writes drawn
-    /// images, <c>detections.txt</c> and <c>detections.json</c> there. Undecodable images are skipped and listed.
+    /// Runs over image files in sorted (ordinal) order; when <paramref name="outputDir"/> is given writes there the
+    /// drawn images, <c>detections.txt</c> and <c>detections.json</c> (<see cref="DetectionWriter"/>). Undecodable
+    /// images are skipped and listed.
     /// </summary>
-    public DetectionRun Predict(IEnumerable<string> imagePaths, string? outputDir, float confidence = .25f, float iou = .45f, int batch = 8)
+    public DetectionRun Predict(IEnumerable<string> imagePaths, string? outputDir, DetectOptions? options = null)
     {
+        options ??= new DetectOptions();
         var paths = imagePaths.OrderBy(p => p, StringComparer.Ordinal).ToList();
         var images = new List<ImageDetections>();
         var skipped = new List<ImageDecodeException>();
-        if (outputDir is not null) Directory.CreateDirectory(outputDir);
+        var writer = outputDir is null ? null : new DetectionWriter(outputDir);
+        int batch = options.Batch ?? DefaultBatch;
         for (int start = 0; start < paths.Count; start += batch)
         {
             var chunk = new List<(int Index, RgbImage Image)>();
@@ -110,30 +175,29 @@ public sealed class YoloDetector : IDisposable
                 catch (ImageDecodeException e) { skipped.Add(e); }
             }
             if (chunk.Count == 0) continue;
-            var found = Detect(chunk.Select(c => c.Image).ToList(), confidence, iou);
+            var found = Detect(chunk.Select(c => c.Image).ToList(), options);
             for (int k = 0; k < chunk.Count; k++)
             {
                 var (i, image) = chunk[k];
-                // image_id is the position in sorted input order + 1, skipped files included.
-                images.Add(new ImageDetections(paths[i], i + 1, image.Width, image.Height, found[k]));
-                if (outputDir is not null) DetectionWriter.SaveDrawn(image, found[k], Path.Combine(outputDir, DetectionWriter.DrawnName(paths[i])));
+                // image_id is the position in sorted input order + 1, skipped files included, so ids never shift.
+                var entry = new ImageDetections(paths[i], i + 1, image.Width, image.Height, found[k]);
+                images.Add(entry);
+                writer?.AddImage(entry, image);
             }
         }
         var run = new DetectionRun(images, skipped, ClassNames);
-        if (outputDir is not null)
-        {
-            DetectionWriter.WriteText(run, Path.Combine(outputDir, "detections.txt"));
-            DetectionWriter.WriteCocoJson(run, Path.Combine(outputDir, "detections.json"));
-        }
+        writer?.Finish(run);
         return run;
     }
 
     /// <summary>
-    /// Runs the detector over a labelled data set (low confidence, so the whole precision-recall curve counts) and
-    /// evaluates COCO and VOC mAP against its boxes. Image ids follow the data set's order.
+    /// Runs the detector over a labelled data set (confidence 0.005 unless given, so the whole precision-recall curve
+    /// counts) and evaluates COCO and VOC mAP against its boxes. Image ids follow the data set's order.
     /// </summary>
-    public DetectionEvalReport Evaluate(DetectionDataset data, float confidence = .005f, float iou = .45f, int batch = 8)
+    public DetectionEvalReport Evaluate(DetectionDataset data, DetectOptions? options = null)
     {
+        options ??= new DetectOptions { Confidence = .005f };
+        int batch = options.Batch ?? DefaultBatch;
         var images = data.Samples.Select((s, i) => new DetectionImage(i + 1, s.ImagePath)).ToList();
         var categories = ClassNames.Select((c, i) => new DetectionCategory(i + 1, c)).ToList();
         var truth = new List<GroundTruthBox>();
@@ -141,7 +205,7 @@ public sealed class YoloDetector : IDisposable
         for (int start = 0; start < data.Samples.Count; start += batch)
         {
             var chunk = data.Samples.Skip(start).Take(batch).ToList();
-            var decoded = Detect(chunk.Select(c => ImageDecoder.Decode(c.ImagePath)).ToList(), confidence, iou);
+            var decoded = Detect(chunk.Select(c => ImageDecoder.Decode(c.ImagePath)).ToList(), options);
             for (int k = 0; k < chunk.Count; k++)
             {
                 long id = start + k + 1;
@@ -155,5 +219,5 @@ public sealed class YoloDetector : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => Model.Dispose();
+    public void Dispose() => _network.Dispose();
 }

@@ -34,10 +34,10 @@ public sealed class DarknetPeerTests(ITestOutputHelper output)
 
         // When darknet and we detect with detector valid's settings (thresh .005, NMS .45)
         var (theirs, seconds) = DarknetPeer.DetectorValid(dir.Path, DarknetPeer.Cfg(cfgName), weights, images);
-        using var detector = DarknetDetector.Load(DarknetPeer.Cfg(cfgName), weights, DarknetPeer.CocoNames);
+        using var detector = YoloDetector.LoadDarknet(DarknetPeer.Cfg(cfgName), weights, DarknetPeer.CocoNames);
         var ours = new List<DarknetPeer.PeerBox>();
         for (int i = 0; i < images.Count; i++)
-            foreach (var d in detector.Detect(ImageDecoder.Decode(images[i]), new DarknetDetectOptions { Threshold = .005f, NmsThreshold = .45f }))
+            foreach (var d in detector.Detect(ImageDecoder.Decode(images[i]), new DetectOptions { Confidence = .005f, Iou = .45f }))
                 ours.Add(new DarknetPeer.PeerBox(i, d.ClassId, d.Score, d.X1, d.Y1, d.X2, d.Y2));
 
         // Then each side's detections above 0.05 are on the other side (searched down to 0.05 - 1e-3)

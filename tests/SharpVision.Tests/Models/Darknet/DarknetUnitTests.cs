@@ -358,7 +358,8 @@ public sealed class DarknetDetectorTests
         string outDir = Path.Combine(dir.Path, "out");
 
         // When predicting
-        var run = DarknetDetector.Predict(cfg, weights, names, [b, a], outDir);
+        using var detector = YoloDetector.LoadDarknet(cfg, weights, names);
+        var run = detector.Predict([b, a], outDir);
 
         // Then each image has 4 "cat" boxes of 32x32 px (anchor 16/32 of the 32-px letterbox width = half of 64 px),
         // centred on the cells; the 64x48 image letterboxes to 32x24 at row offset 4
@@ -401,7 +402,7 @@ public sealed class DarknetDetectorTests
         var (cfg, weights, _) = DarknetWeightsTests.FourBoxDetector(dir.Path);
         string names = dir.Write("three.names", "a\nb\nc\n");
 
-        var e = Assert.Throws<ModelFileException>(() => DarknetDetector.Load(cfg, weights, names));
+        var e = Assert.Throws<ModelFileException>(() => YoloDetector.LoadDarknet(cfg, weights, names));
 
         Assert.Contains("has 3 names but four.cfg's [yolo] layers have classes=2", e.Message);
     }

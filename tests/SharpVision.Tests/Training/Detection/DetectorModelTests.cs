@@ -27,8 +27,8 @@ public class DetectorModelTests
         using var _ = no_grad();
         Assert.Equal("detection", loaded.Config!.Task);
         Assert.Equal(["a", "b"], loaded.ClassNames);
-        Assert.True(model.call(x).allclose(loaded.Model.call(x)));
-        Assert.Equal(model.AllAnchors, loaded.Model.AllAnchors);
+        Assert.True(model.call(x).allclose(loaded.Model!.call(x)));
+        Assert.Equal(model.AllAnchors, loaded.Model!.AllAnchors);
     }
 
     [Fact]
