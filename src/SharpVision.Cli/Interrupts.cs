@@ -27,10 +27,9 @@ public static class Interrupts
     /// <summary>Whether a signal has been received.</summary>
     public static bool Received => Volatile.Read(ref _received) != 0;
 
-    /// <summary>Whether <paramref name="args"/> run a command that stops cleanly on <see cref="Token"/>.</summary>
-    public static bool Cancellable(string[] args) =>
-        args.Length > 0 && (args[0] is "train" or "evaluate" or "predict" or "lr-find" or "features"
-                            || (args[0] == "detect" && args.Length > 1 && args[1] == "train"));
+    /// <summary>Whether <paramref name="command"/> ("train", "detect train") stops cleanly on <see cref="Token"/>.</summary>
+    public static bool Cancellable(string command) =>
+        command is "train" or "evaluate" or "predict" or "lr-find" or "features" or "detect train";
 
     /// <summary>Maps SIGINT and SIGTERM to <see cref="Token"/> (call once, before the command runs).</summary>
     public static void Listen()
@@ -54,9 +53,8 @@ public static class Interrupts
     /// What the user reads after a command stopped on <see cref="Token"/>: where it stopped, what was kept and,
     /// for training, the command that resumes the run.
     /// </summary>
-    public static string Describe(OperationCanceledException stop, string[] args)
+    public static string Describe(OperationCanceledException stop, string command)
     {
-        string command = args[0] == "detect" ? "detect train" : args[0];
         bool trains = command is "train" or "detect train";
         if (stop is not TrainingCanceledException training)
             return trains ? $"Interrupted by {SignalName} before training began; the run folder's files are as they were."

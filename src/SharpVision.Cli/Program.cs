@@ -1,69 +1,71 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using SharpVision.Cli.Commands;
 
 namespace SharpVision.Cli;
 
 /// <summary>
-/// The <c>sharpvision</c> command. Each command lives in its own file under Commands/ and stays thin: it
-/// reads its arguments and calls the library. Errors are caught here: one clear line (the full trace with
-/// <c>--verbose</c>) and a non-zero exit code. Commands that run long loops stop cleanly on the first Ctrl+C or
-/// SIGTERM (<see cref="Interrupts"/>): exit code 130 (SIGINT) or 143 (SIGTERM), with what was kept and how to resume.
+/// The <c>sharpvision</c> command, parsed by System.CommandLine. Each command lives in its own file under Commands/
+/// and stays thin: it declares its options once (help text and default together) and maps the parsed values to the
+/// library's option records. Errors are caught here: one clear line (the full trace with <c>--verbose</c>) and a
+/// non-zero exit code: 2 for no or an unknown command, 1 for anything else. Commands that run long loops stop
+/// cleanly on the first Ctrl+C or SIGTERM (<see cref="Interrupts"/>; System.CommandLine's own signal handling is
+/// off): exit code 130 (SIGINT) or 143 (SIGTERM), with what was kept and how to resume.
 /// </summary>
 public static class Program
 {
-    private static readonly Dictionary<string, Func<string[], int>> Commands = new(StringComparer.Ordinal)
-    {
-        ["train"] = TrainCommand.Run,
-        ["evaluate"] = EvaluateCommand.Run,
-        ["predict"] = PredictCommand.Run,
-        ["summary"] = SummaryCommand.Run,
-        ["export"] = ExportCommand.Run,
-        ["demo"] = DemoCommand.Run,
-        ["datasets"] = DatasetsCommand.Run,
-        ["augment-preview"] = AugmentPreviewCommand.Run,
-        ["plot"] = PlotCommand.Run,
-        ["convert"] = ConvertCommand.Run,
-        ["anchors"] = AnchorsCommand.Run,
-        ["detect"] = DetectCommand.Run,
-        ["map"] = MapCommand.Run,
-        ["lr-find"] = LrFindCommand.Run,
-        ["features"] = FeaturesCommand.Run,
-        ["doctor"] = DoctorCommand.Run,
-    };
+    private const string Description = """
+        sharpvision: train and run image models on libtorch, the Keras way.
+
+        MODEL is a .svmodel file or a run folder (its weights/best.svmodel is used).
+        Add --verbose to any command for full error traces; --help for a command's options.
+        """;
 
     public static int Main(string[] args)
     {
-        if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+        var root = CreateRoot();
+        var invocation = new InvocationConfiguration
         {
-            Console.WriteLine(Usage);
-            return args.Length == 0 ? 2 : 0;
-        }
-        if (args[0] == "--version")
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null, // Ctrl+C and SIGTERM are Interrupts' business
+            Output = Console.Out,
+            Error = Console.Error,
+        };
+        if (args.Length == 0)
         {
-            Console.WriteLine(typeof(Program).Assembly.GetName().Version);
-            return 0;
-        }
-        bool verbose = args.Contains("--verbose");
-        if (!Commands.TryGetValue(args[0], out var command))
-        {
-            Console.Error.WriteLine($"error: command must be one of {string.Join(", ", Commands.Keys)}. Received: {args[0]}");
+            root.Parse(["--help"]).Invoke(invocation);
             return 2;
         }
+        if (args is ["help"]) args = ["--help"];
+        var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null, EnablePosixBundling = false });
+        bool verbose = args.Contains("--verbose");
+        if (parse.Errors.Count > 0 && parse.Action is not HelpWithSummaries)
+        {
+            var (message, code) = ParseErrors.Describe(parse);
+            Console.Error.WriteLine($"error: {message}");
+            return code;
+        }
+        string command = ParseErrors.Path(parse.CommandResult.Command);
+        // --help, --version and the [suggest] directive print and leave: no libtorch, no note, no signal handlers.
+        bool help = parse.Action != parse.CommandResult.Command.Action;
         try
         {
             // libtorch made right for this CPU before anything runs; training commands say what was changed and why
             // (others stay quiet: their stderr is one error line and their stdout may be JSON; doctor prints it too).
-            Platform.TorchRuntime.Initialize();
-            bool training = args[0] is "train" or "demo" or "lr-find" || (args[0] == "detect" && args.Length > 1 && args[1] == "train");
-            if (training && Platform.TorchRuntime.Note.Length > 0 && !args.Contains("--help"))
+            if (!help) Platform.TorchRuntime.Initialize();
+            bool training = command is "train" or "demo" or "demo detect" or "lr-find" or "detect train";
+            if (training && Platform.TorchRuntime.Note.Length > 0 && !help)
                 Console.WriteLine($"note: {Platform.TorchRuntime.Note}");
-            if (Interrupts.Cancellable(args))
+            if (Interrupts.Cancellable(command) && !help)
                 Interrupts.Listen();
-            return command(args[1..]);
+            return parse.Invoke(invocation);
         }
         catch (OperationCanceledException e) when (Interrupts.Received)
         {
             Console.Out.Flush();
-            Console.Error.WriteLine(Interrupts.Describe(e, args));
+            Console.Error.WriteLine(Interrupts.Describe(e, command));
             if (verbose) Console.Error.WriteLine(e);
             return Interrupts.ExitCode;
         }
@@ -80,35 +82,83 @@ public static class Program
         }
     }
 
-    public const string Usage = """
-        sharpvision: train and run image models on libtorch, the Keras way.
+    /// <summary>Every command, with <c>--verbose</c> on all of them and the <c>[suggest]</c> completion directive.</summary>
+    public static RootCommand CreateRoot()
+    {
+        var root = new RootCommand(Description)
+        {
+            TrainCommand.Create(),
+            EvaluateCommand.Create(),
+            PredictCommand.Create(),
+            SummaryCommand.Create(),
+            ExportCommand.Create(),
+            DemoCommand.Create(),
+            DatasetsCommand.Create(),
+            AugmentPreviewCommand.Create(),
+            PlotCommand.Create(),
+            ConvertCommand.Create(),
+            AnchorsCommand.Create(),
+            DetectCommand.Create(),
+            MapCommand.Create(),
+            LrFindCommand.Create(),
+            FeaturesCommand.Create(),
+            DoctorCommand.Create(),
+        };
+        root.Add(new Option<bool>("--verbose") { Description = "print the full trace of an error", Recursive = true });
+        foreach (var option in root.Options)
+            if (option is VersionOption version)
+                version.Action = new VersionAction();
+        foreach (var option in root.Options.OfType<HelpOption>())
+            if (option.Action is HelpAction standard)
+                option.Action = new HelpWithSummaries(standard);
+        return root;
+    }
 
-        Commands:
-          train DATA [--val DIR | --val-split F] [--layout folders|filenames|csv] [--model NAME|FILE.yaml]
-                [--img-size N] [--batch N] [--epochs N] [--lr F] [--optimizer NAME] [--augment K=V,...|FILE.yaml]
-                [--patience N] [--seed N] [--workers N] [--device D] [--out DIR]
-                [--pretrained imagenet|FILE.pth] [--freeze N|backbone] [--fine-tune E1,E2 [--unfreeze-top K]]
-                [--cache-augmented K] [--feature-cache auto|off]
-          lr-find DATA --model NAME [train options] [--start-lr F] [--end-lr F] [--steps N] [--plot FILE.png]
-          features MODEL DATA --out FILE.csv|FILE.npy [--layout ...] [--batch N]
-          evaluate MODEL DATA [--layout folders|filenames|csv] [--out DIR] [--top-losses N] [--json]
-          predict MODEL PATH... [--out preds.csv] [--top-k K] [--probabilities] [--grid FILE.png]
-                [--submission kaggle-dogs-vs-cats | --id-from-filename]
-          plot RUN [--out FILE.png]
-          map --gt GT --dt DT [--classes classes.txt] [--out DIR] [--json]
-          summary MODEL|ARCH [--img-size N] [--num-classes K] [--freeze N|backbone]
-          export MODEL --format onnx|pt|safetensors [--out FILE]
-          datasets export digits --out DIR
-          datasets make-shapes --out DIR [--images N] [--seed N] [--img-size 320] [--val-fraction 0.2]
-          convert voc VOC_DIR --classes classes.txt --out train.txt [--sets train,val]
-          convert lines|voc|yolo|coco INPUT --to lines|voc|coco|yolo --out PATH [--classes FILE]
-          detect check DATA [--classes FILE]
-          anchors DATA [--clusters 9] [--img-size 416] [--out yolo_anchors.txt]
-          augment-preview DATA --augment K=V,... [--out grid.png]
-          demo [--out DIR]
-          doctor [--numerics]        versions, CPU, workarounds in force, and a 10-second self-test
+    private static IEnumerable<Command> All(Command command) =>
+        command.Subcommands.SelectMany(c => All(c).Prepend(c));
 
-        MODEL is a .svmodel file or a run folder (its weights/best.svmodel is used).
-        Add --verbose to any command for full error traces; --help for a command's options.
-        """;
+    /// <summary>
+    /// System.CommandLine's help, except for a group of commands (sharpvision, detect, datasets): there each command is
+    /// listed by the first line of its description, the rest being in the command's own --help.
+    /// </summary>
+    internal sealed class HelpWithSummaries(HelpAction standard) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parseResult)
+        {
+            var command = parseResult.CommandResult.Command;
+            if (command.Subcommands.Count == 0 || command.Options.Any(o => o is not HelpOption and not VersionOption && !o.Recursive))
+                return standard.Invoke(parseResult);
+            var output = parseResult.InvocationConfiguration.Output;
+            string path = ParseErrors.Path(command);
+            output.WriteLine((command.Description ?? "").TrimEnd());
+            output.WriteLine();
+            output.WriteLine("Usage:");
+            output.WriteLine($"  {string.Join(' ', new[] { "sharpvision", path }.Where(p => p.Length > 0))} COMMAND [options]");
+            output.WriteLine();
+            output.WriteLine("Commands:");
+            int width = command.Subcommands.Max(c => c.Name.Length) + 2;
+            foreach (var sub in command.Subcommands)
+                output.WriteLine($"  {sub.Name.PadRight(width)}{sub.Description?.Split('\n')[0].Trim()}");
+            output.WriteLine();
+            output.WriteLine("Options:");
+            output.WriteLine($"  {"-h, --help".PadRight(14)}show help and usage information (for a command: sharpvision {(path.Length > 0 ? path + " " : "")}COMMAND --help)");
+            output.WriteLine($"  {"--verbose".PadRight(14)}print the full trace of an error");
+            if (command is RootCommand) output.WriteLine($"  {"--version".PadRight(14)}print the version");
+            output.WriteLine();
+            output.WriteLine("Completion: `dotnet-suggest` completes commands, options and choices (System.CommandLine's [suggest] directive).");
+            return 0;
+        }
+    }
+
+    /// <summary><c>--version</c>: the assembly version, as before System.CommandLine.</summary>
+    private sealed class VersionAction : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(typeof(Program).Assembly.GetName().Version);
+            return 0;
+        }
+    }
 }

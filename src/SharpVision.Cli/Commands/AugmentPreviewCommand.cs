@@ -1,3 +1,4 @@
+using System.CommandLine;
 using SharpVision.Augmentation;
 using SharpVision.Data;
 using SharpVision.Imaging;
@@ -8,26 +9,27 @@ namespace SharpVision.Cli.Commands;
 /// <summary><c>sharpvision augment-preview DATA --augment ...</c>: a grid of augmented samples to check settings by eye.</summary>
 public static class AugmentPreviewCommand
 {
-    public const string Help = """
-        sharpvision augment-preview DATA --augment K=V,...|FILE.yaml [--out grid.png] [--images N] [--copies N]
-                                    [--img-size N] [--seed N] [--layout ...]
-          Each row shows one image: the original, then N augmented copies.
-        """;
-
-    public static int Run(string[] argv)
+    public static Command Create()
     {
-        var a = new Arguments("augment-preview", argv);
-        if (a.Help) { Console.WriteLine(Help); return 0; }
-        string dataArg = a.Positional("DATA");
-        string spec = a.String("--augment") ?? throw new SharpVisionException("'augment-preview' needs --augment K=V,... (or a YAML file).");
-        string outPng = a.String("--out", "augment_preview.png");
-        int images = a.Int("--images", 4, min: 1, max: 64);
-        int copies = a.Int("--copies", 7, min: 1, max: 31);
-        int size = a.Int("--img-size", 150, min: 8, max: 1024);
-        int seed = a.Int("--seed", 0);
-        string layout = a.Choice("--layout", "auto", "auto", "folders", "filenames", "csv");
-        a.Finish();
+        var command = new Command("augment-preview", "A grid of augmented samples, to check --augment settings by eye.\nEach row shows one image: the original, then N augmented copies.");
+        var dataArg = Flags.Positional("DATA", "folder-per-class, flat folder of images or LABEL.*.jpg files, or a CSV (filename,label)");
+        var augment = new Option<string>("--augment") { Description = "Keras ImageDataGenerator names, e.g. rotation_range=40,zoom_range=0.2,horizontal_flip=true, or a YAML file", HelpName = "K=V,...|FILE.yaml", Required = true };
+        var outPath = Flags.Text("--out", "the PNG to write", "augment_preview.png", "FILE.png");
+        var imagesOption = Flags.Int("--images", "how many images (rows)", 4, 1, 64);
+        var copiesOption = Flags.Int("--copies", "augmented copies per image", 7, 1, 31);
+        var sizeOption = Flags.Int("--img-size", "tile side the images are resized to", 150, 8, 1024);
+        var seedOption = Flags.Int("--seed", "random seed", 0);
+        var layoutOption = Flags.Choice("--layout", "how DATA is organised (auto: detected)", "auto", "auto", "folders", "filenames", "csv");
+        command.Add(dataArg);
+        foreach (var option in new Option[] { augment, outPath, imagesOption, copiesOption, sizeOption, seedOption, layoutOption })
+            command.Add(option);
+        command.SetAction(parse => Run(parse.GetValue(dataArg)!, parse.GetValue(augment)!, parse.GetValue(outPath)!, parse.GetValue(imagesOption),
+            parse.GetValue(copiesOption), parse.GetValue(sizeOption), parse.GetValue(seedOption), parse.GetValue(layoutOption)!));
+        return command;
+    }
 
+    private static int Run(string dataArg, string spec, string outPng, int images, int copies, int size, int seed, string layout)
+    {
         var options = File.Exists(spec) ? AugmentOptions.FromYamlFile(spec) : AugmentOptions.Parse(spec);
         var augmenter = new Augmenter(options);
         var files = Directory.Exists(dataArg) && layout == "auto" && !Directory.EnumerateDirectories(dataArg).Any()

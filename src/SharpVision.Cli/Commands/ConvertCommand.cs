@@ -1,3 +1,4 @@
+using System.CommandLine;
 using SharpVision.Data.Detection;
 
 namespace SharpVision.Cli.Commands;
@@ -8,35 +9,57 @@ namespace SharpVision.Cli.Commands;
 /// </summary>
 public static class ConvertCommand
 {
-    public const string Help = """
-        sharpvision convert voc VOC_DIR --classes classes.txt --out train.txt [--sets train,val] [--absolute-paths]
-          What keras-yolo3's voc_annotation.py does: one line `path x1,y1,x2,y2,class ...` per image of the
-          given ImageSets/Main sets (default: every XML in Annotations/), skipping difficult objects and objects
-          whose class is not in classes.txt (both counted in the summary). Paths are written relative to the
-          output file's folder (--absolute-paths for absolute ones, as voc_annotation.py writes).
-        sharpvision convert FORMAT INPUT --to lines|voc|coco|yolo --out PATH [--classes FILE] [--images DIR]
-          FORMAT is lines, voc, yolo or coco. INPUT is a lines file, a VOC folder, a YOLO folder (images/ +
-          labels/) or a COCO json. --out is a file for lines/coco and a folder for voc/yolo (images are copied).
-          --images: the folder COCO file names are relative to (default: the json's folder).
+    private const string Description = """
+        Convert detection annotations between annotation lines, VOC, YOLO and COCO.
+        `convert voc VOC_DIR --classes classes.txt --out train.txt [--sets train,val]` does what keras-yolo3's
+        voc_annotation.py does: one line `path x1,y1,x2,y2,class ...` per image of the given ImageSets/Main sets
+        (default: every XML in Annotations/), skipping difficult objects and objects whose class is not in
+        classes.txt (both counted in the summary). Paths are written relative to the output file's folder.
+        `convert FORMAT INPUT --to lines|voc|coco|yolo --out PATH`: --out is a file for lines/coco and a folder for
+        voc/yolo (images are copied).
         """;
 
     private static readonly string[] Formats = ["lines", "voc", "yolo", "coco"];
 
-    public static int Run(string[] argv)
+    public static Command Create()
     {
-        var a = new Arguments("convert", argv, "--absolute-paths");
-        if (a.Help) { Console.WriteLine(Help); return 0; }
-        string from = a.Positional("FORMAT");
-        if (!Formats.Contains(from)) throw new InvalidOptionException("convert FORMAT", "one of " + string.Join(", ", Formats), from);
-        string input = a.Positional("INPUT");
-        string? to = a.String("--to");
-        if (to is not null && !Formats.Contains(to)) throw new InvalidOptionException("--to", "one of " + string.Join(", ", Formats), to);
-        string output = a.String("--out") ?? throw new SharpVisionException("'convert' needs --out PATH.");
-        string? classesFile = a.ExistingPath("--classes");
-        string? sets = a.String("--sets");
-        string? imagesDir = a.String("--images");
-        bool absolute = a.Flag("--absolute-paths");
-        a.Finish();
+        var command = new Command("convert", Description);
+        var fromArg = new Argument<string>("FORMAT")
+        {
+            Description = "the input's format: " + string.Join(", ", Formats),
+            CustomParser = r =>
+            {
+                string text = r.Tokens[0].Value;
+                if (!Formats.Contains(text)) r.AddError(new InvalidOptionException("convert FORMAT", "one of " + string.Join(", ", Formats), text).Message);
+                return text;
+            },
+        };
+        fromArg.CompletionSources.Add(Formats);
+        var inputArg = Flags.Positional("INPUT", "a lines file, a VOC folder, a YOLO folder (images/ + labels/) or a COCO json");
+        var toOption = new Option<string?>("--to") { Description = "the output's format (default for voc: lines)", HelpName = string.Join('|', Formats) };
+        toOption.CustomParser = r =>
+        {
+            string text = r.Tokens[0].Value;
+            if (!Formats.Contains(text)) r.AddError(new InvalidOptionException("--to", "one of " + string.Join(", ", Formats), text).Message);
+            return text;
+        };
+        toOption.CompletionSources.Add(Formats);
+        var outOption = new Option<string>("--out") { Description = "a file for lines/coco, a folder for voc/yolo", HelpName = "PATH", Required = true };
+        var classesOption = Flags.ExistingPath("--classes", "class names, one per line (default: classes.txt beside INPUT)", "FILE");
+        var setsOption = Flags.Text("--sets", "convert voc: the ImageSets/Main sets to read (default: every XML in Annotations/)", "train,val");
+        var imagesOption = Flags.Text("--images", "convert coco: the folder COCO file names are relative to (default: the json's folder)", "DIR");
+        var absoluteOption = Flags.Switch("--absolute-paths", "write absolute image paths in annotation lines (as voc_annotation.py does)");
+        command.Add(fromArg);
+        command.Add(inputArg);
+        foreach (var option in new Option[] { toOption, outOption, classesOption, setsOption, imagesOption, absoluteOption })
+            command.Add(option);
+        command.SetAction(parse => Run(parse.GetValue(fromArg)!, parse.GetValue(inputArg)!, parse.GetValue(toOption), parse.GetValue(outOption)!,
+            parse.GetValue(classesOption), parse.GetValue(setsOption), parse.GetValue(imagesOption), parse.GetValue(absoluteOption)));
+        return command;
+    }
+
+    private static int Run(string from, string input, string? to, string output, string? classesFile, string? sets, string? imagesDir, bool absolute)
+    {
         if (sets is not null && from != "voc") throw new SharpVisionException("--sets applies to 'convert voc' only.");
         if (imagesDir is not null && from != "coco") throw new SharpVisionException("--images applies to 'convert coco' only.");
 

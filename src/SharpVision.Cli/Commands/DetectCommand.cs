@@ -1,3 +1,4 @@
+using System.CommandLine;
 using SharpVision.Evaluation.Detection;
 using System.Globalization;
 using SharpVision.Augmentation;
@@ -16,131 +17,155 @@ namespace SharpVision.Cli.Commands;
 /// </summary>
 public static class DetectCommand
 {
-    public const string Help = """
-        sharpvision detect check DATA [--format lines|voc|yolo|coco] [--classes classes.txt] [--max-per-kind N]
-          DATA is an annotation-lines file, a VOC folder, a YOLO folder (images/ + labels/) or a COCO json.
-          Prints images found / missing, boxes per class, a box-size histogram and every problem with its file
-          and line: malformed fields, missing or unreadable images, reversed, zero-size and out-of-image boxes,
-          class ids outside the class list, duplicate boxes. Exit code 0 (even with warnings), 1 when there are
-          no labels at all. The class list is --classes, else a classes.txt beside DATA.
-
-        sharpvision detect train DATA [--val VAL] [--classes classes.txt] [--anchors FILE]
-                [--model yolov3|yolov3-tiny|yolov3-tiny-half|yolov3-<resnet>|CFG] [--pretrained imagenet|FILE.weights] [--weights FILE.svmodel]
-                [--img-size 416] [--epochs N | --fine-tune E1,E2] [--batch 8] [--lr 0.001] [--schedule none|cosine]
-                [--patience N] [--jitter 0.3] [--scale MIN,MAX] [--no-flip] [--seed 0] [--workers N] [--device auto|cpu|cuda|cuda:N] [--out DIR] [--exist-ok]
-          keras-yolo3's loss and augmentation; results.csv (loss parts, val_map50), weights/best.svmodel (by val_map50).
-          Anchors: --anchors (w,h pairs) else k-means on the training boxes. --fine-tune E1,E2: E1 epochs with the
-          backbone frozen, then E2 with all layers at a tenth of --lr. --pretrained imagenet (yolov3-resnet18): the
-          ImageNet ResNet-18 shipped with SharpVision, at any --img-size (its mean image becomes a per-channel mean).
-        sharpvision detect train --resume RUN [--workers N] [--device D]
-          continue an interrupted run from RUN/weights/last.svmodel (args.yaml, anchors.txt, optimizer state, epoch,
-          learning rate, best val_map50, early-stopping counters, random state); results.csv gets the remaining epochs
-          Ctrl+C/SIGTERM: stops after the current step, keeps finished epochs, saves weights/interrupted.svmodel,
-          prints the --resume command and exits 130 (143 for SIGTERM); a second Ctrl+C quits at once
-
-        sharpvision detect predict MODEL PATH... [--weights FILE.weights] [--classes FILE] [--conf 0.25] [--iou 0.45]
-                [--img-size N] [--out DIR]
-          MODEL: a detector .svmodel or run folder, or a Darknet .cfg (then --weights is its Darknet weights and
-          --classes its names file). PATH: images or folders. Writes <stem>.png with boxes drawn,
-          detections.txt (path x1,y1,x2,y2,class,score ...) and detections.json (COCO results) into --out.
-
-        sharpvision detect evaluate MODEL DATA [--json] [--conf 0.005] [--iou 0.45]
-          Runs the detector over DATA's images and prints COCO (AP, AP50, ...) and VOC mAP against its boxes.
-        """;
-
     private static readonly string[] Formats = ["lines", "voc", "yolo", "coco"];
     private static readonly string[] ImageExtensions = [".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp"];
 
-    public static int Run(string[] argv)
+    public static Command Create()
     {
-        if (argv.Length > 0 && argv[0] is "train" or "predict" or "evaluate")
-        {
-            var rest = argv[1..];
-            return argv[0] switch
-            {
-                "train" => Train(rest),
-                "predict" => Predict(rest),
-                _ => Evaluate(rest),
-            };
-        }
-        var a = new Arguments("detect", argv);
-        if (a.Help) { Console.WriteLine(Help); return 0; }
-        string action = a.Positional("ACTION");
-        if (action != "check") throw new InvalidOptionException("detect ACTION", "check, train, predict, evaluate", action);
-        string data = a.Positional("DATA");
-        string? format = a.String("--format");
-        if (format is not null && !Formats.Contains(format)) throw new InvalidOptionException("--format", "one of " + string.Join(", ", Formats), format);
-        string? classes = a.ExistingPath("--classes");
-        int maxPerKind = a.Int("--max-per-kind", 50, min: 1);
-        a.Finish();
-
-        var dataset = DetectionData.Open(data, format is null ? null : Enum.Parse<DetectionFormat>(format, ignoreCase: true), classes);
-        var report = DetectionCheck.Run(dataset);
-        Console.WriteLine(report.ToText(maxPerKind));
-        if (!report.HasLabels)
-        {
-            try { dataset.RequireLabels(); }
-            catch (DatasetException e) { Console.Error.WriteLine($"error: {e.Message}"); }
-            return 1;
-        }
-        return 0;
+        var command = new Command("detect", "Object detection: check a data set, train YOLOv3, predict boxes, evaluate mAP.");
+        command.Add(CreateCheck());
+        command.Add(CreateTrain());
+        command.Add(CreatePredict());
+        command.Add(CreateEvaluate());
+        return command;
     }
 
-    private static int Train(string[] argv)
+    private static Command CreateCheck()
     {
-        var a = new Arguments("detect train", argv, "--exist-ok", "--no-flip");
-        if (a.Help) { Console.WriteLine(Help); return 0; }
-        if (a.String("--resume") is { } resumeRun)
+        var command = new Command("check", """
+            Check a detection data set: images found / missing, boxes per class, box sizes, every problem.
+            Prints a box-size histogram and every problem with its file and line: malformed fields, missing or
+            unreadable images, reversed, zero-size and out-of-image boxes, class ids outside the class list, duplicate
+            boxes. Exit code 0 (even with warnings), 1 when there are no labels at all.
+            """);
+        var dataArg = Flags.Positional("DATA", "an annotation-lines file, a VOC folder, a YOLO folder (images/ + labels/) or a COCO json");
+        var format = new Option<string?>("--format") { Description = "DATA's format (default: detected)", HelpName = string.Join('|', Formats) };
+        format.CustomParser = r =>
         {
-            // Everything comes from the run's args.yaml; only the loader threads and the device may change.
-            int? workers = a.IntOrNull("--workers", min: 0, max: 64);
-            string? device = a.String("--device");
-            a.Finish();
-            using var resumeProgress = new ProgressBar();
-            PrintOutcome(Detector.Resume(resumeRun, TrainCommand.Events(resumeProgress), device, workers, Interrupts.Token));
-            return 0;
-        }
-        string data = a.Positional("DATA");
-        var defaults = new BoxAugmentOptions();
-        var scale = ParsePair(a.String("--scale"), "--scale", "MIN,MAX (e.g. 0.25,2)");
-        var fineTune = ParsePair(a.String("--fine-tune"), "--fine-tune", "E1,E2 (e.g. 5,20)");
-        if (fineTune is { } ft && (ft.A != Math.Floor(ft.A) || ft.B != Math.Floor(ft.B)))
-            throw new InvalidOptionException("--fine-tune", "E1,E2 with whole numbers E1 >= 0, E2 >= 1", a.String("--fine-tune")!);
-        bool epochsGiven = a.Has("--epochs");
-        var s = new DetectorTrainOptions
-        {
-            Data = data,
-            Val = a.ExistingPath("--val"),
-            Classes = a.ExistingPath("--classes"),
-            Anchors = a.ExistingPath("--anchors"),
-            Model = a.String("--model", "yolov3-tiny"),
-            Pretrained = a.String("--pretrained"),
-            Weights = a.ExistingPath("--weights"),
-            ImgSize = a.Int("--img-size", 416, min: 32),
-            Epochs = a.Int("--epochs", 50, min: 1),
-            FineTune = fineTune is { } f ? ((int)f.A, (int)f.B) : null,
-            Batch = a.Int("--batch", 8, min: 1),
-            Lr = a.Double("--lr", 1e-3, min: 0),
-            Schedule = a.Choice("--schedule", "none", "none", "cosine"),
-            Patience = a.IntOrNull("--patience", min: 1),
-            Augment = defaults with
-            {
-                Jitter = a.Double("--jitter", defaults.Jitter, min: 0),
-                MinScale = scale?.A ?? defaults.MinScale,
-                MaxScale = scale?.B ?? defaults.MaxScale,
-                Flip = !a.Flag("--no-flip"),
-            },
-            Seed = a.Int("--seed", 0),
-            Workers = a.IntOrNull("--workers", min: 0, max: 64),
-            Device = a.String("--device", "auto"),
-            Out = a.String("--out"),
-            ExistOk = a.Flag("--exist-ok"),
+            string text = r.Tokens[0].Value;
+            if (!Formats.Contains(text)) r.AddError(new InvalidOptionException("--format", "one of " + string.Join(", ", Formats), text).Message);
+            return text;
         };
-        a.Finish();
-        if (epochsGiven && s.FineTune is not null) throw new InvalidOptionException("--epochs", "not given together with --fine-tune", "both");
-        using var progress = new ProgressBar();
-        PrintOutcome(Detector.Train(s.Data, s, TrainCommand.Events(progress), Interrupts.Token));
-        return 0;
+        format.CompletionSources.Add(Formats);
+        var classes = Flags.ExistingPath("--classes", "class names, one per line (default: classes.txt beside DATA)", "FILE");
+        var maxPerKind = Flags.Int("--max-per-kind", "problems listed per kind", 50, min: 1);
+        command.Add(dataArg);
+        command.Add(format);
+        command.Add(classes);
+        command.Add(maxPerKind);
+        command.SetAction(parse =>
+        {
+            string? formatName = parse.GetValue(format);
+            var dataset = DetectionData.Open(parse.GetValue(dataArg)!, formatName is null ? null : Enum.Parse<DetectionFormat>(formatName, ignoreCase: true), parse.GetValue(classes));
+            var report = DetectionCheck.Run(dataset);
+            Console.WriteLine(report.ToText(parse.GetValue(maxPerKind)));
+            if (!report.HasLabels)
+            {
+                try { dataset.RequireLabels(); }
+                catch (DatasetException e) { Console.Error.WriteLine($"error: {e.Message}"); }
+                return 1;
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command CreateTrain()
+    {
+        var command = new Command("train", """
+            Train a YOLOv3 detector (keras-yolo3's loss and augmentation); or continue an interrupted run with --resume RUN.
+            Writes results.csv (loss parts, val_map50) and weights/best.svmodel (by val_map50). Anchors: --anchors (w,h
+            pairs) else k-means on the training boxes. --pretrained imagenet (yolov3-resnet18): the ImageNet ResNet-18
+            shipped with SharpVision, at any --img-size (its mean image becomes a per-channel mean).
+            `detect train --resume RUN [--workers N] [--device D]` continues from RUN/weights/last.svmodel (args.yaml,
+            anchors.txt, optimizer state, epoch, learning rate, best val_map50, early-stopping counters, random state).
+            Ctrl+C/SIGTERM: stops after the current step, keeps finished epochs, saves weights/interrupted.svmodel,
+            prints the --resume command and exits 130 (143 for SIGTERM); a second Ctrl+C quits at once.
+            """);
+        var defaults = new BoxAugmentOptions();
+        var dataArg = Flags.Positional("DATA", "annotation lines, a VOC folder, a YOLO folder or a COCO json", optional: true);
+        var resume = Flags.Text("--resume", "continue the interrupted run RUN (only --device and --workers may change)", "RUN");
+        var val = Flags.ExistingPath("--val", "validation annotations", "VAL");
+        var classes = Flags.ExistingPath("--classes", "class names, one per line", "FILE");
+        var anchors = Flags.ExistingPath("--anchors", "anchors file (w,h pairs; default: k-means on the training boxes)", "FILE");
+        var model = Flags.Text("--model", "yolov3, yolov3-tiny, yolov3-tiny-half, yolov3-<resnet> or a Darknet .cfg", "yolov3-tiny", "NAME|CFG");
+        var pretrained = Flags.Text("--pretrained", "imagenet (yolov3-resnet18) or Darknet backbone weights", "imagenet|FILE.weights");
+        var weights = Flags.ExistingPath("--weights", "start from a complete detector", "FILE.svmodel");
+        var imgSize = Flags.Int("--img-size", "network input side", 416, min: 32);
+        var epochs = Flags.Int("--epochs", "epochs to train", 50, min: 1);
+        var fineTune = Flags.Parsed<(int, int)>("--fine-tune", "E1 epochs with the backbone frozen, then E2 with all layers at a tenth of --lr",
+            "E1,E2", "E1,E2 with whole numbers E1 >= 0, E2 >= 1", text => Flags.Pair(text) is { } p && p.A == Math.Floor(p.A) && p.B == Math.Floor(p.B) ? ((int)p.A, (int)p.B) : null);
+        var batch = Flags.Int("--batch", "batch size", 8, min: 1);
+        var lr = Flags.Double("--lr", "learning rate", 1e-3, min: 0);
+        var schedule = Flags.Choice("--schedule", "learning-rate schedule", "none", "none", "cosine");
+        var patience = Flags.IntOrNull("--patience", "EarlyStopping: epochs without a better val_map50 before stopping", min: 1);
+        var jitter = Flags.Double("--jitter", "aspect-ratio jitter", defaults.Jitter, min: 0);
+        var scale = Flags.Parsed<(double, double)>("--scale", $"random scale range (default {defaults.MinScale.ToString(CultureInfo.InvariantCulture)},{defaults.MaxScale.ToString(CultureInfo.InvariantCulture)})",
+            "MIN,MAX", "MIN,MAX (e.g. 0.25,2)", text => Flags.Pair(text));
+        var noFlip = Flags.Switch("--no-flip", "no random horizontal flips");
+        var seed = Flags.Int("--seed", "random seed", 0);
+        var workers = Flags.IntOrNull("--workers", "image-loading threads (default: planned from the cores)", 0, 64);
+        var device = Flags.Text("--device", "auto, cpu, cuda or cuda:N", "auto", "D");
+        var outDir = Flags.Text("--out", "run folder (default runs/detect/expN)", "DIR");
+        var existOk = Flags.Switch("--exist-ok", "reuse an existing run folder");
+        command.Add(dataArg);
+        foreach (var option in new Option[]
+                 {
+                     resume, val, classes, anchors, model, pretrained, weights, imgSize, epochs, fineTune, batch, lr, schedule, patience,
+                     jitter, scale, noFlip, seed, workers, device, outDir, existOk,
+                 })
+            command.Add(option);
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(resume) is { } resumeRun)
+            {
+                // Everything comes from the run's args.yaml; only the loader threads and the device may change.
+                if (parse.GetValue(dataArg) is { } stray)
+                    throw new SharpVisionException($"'detect train --resume' did not expect '{stray}': the run's args.yaml names its data.");
+                foreach (var option in command.Options.Where(o => o != resume && o != workers && o != device && parse.Given(o)))
+                    throw new SharpVisionException($"'detect train --resume' takes only --device and --workers: the other settings come from the run's args.yaml. Received: {option.Name}");
+                using var resumeProgress = new ProgressBar();
+                PrintOutcome(Detector.Resume(resumeRun, TrainCommand.Events(resumeProgress), parse.Given(device) ? parse.GetValue(device) : null,
+                    parse.GetValue(workers), Interrupts.Token));
+                return 0;
+            }
+            string data = parse.GetValue(dataArg) ?? throw new SharpVisionException("'detect train' needs DATA. Run 'sharpvision detect train --help' for usage.");
+            var range = parse.GetValue(scale);
+            var s = new DetectorTrainOptions
+            {
+                Data = data,
+                Val = parse.GetValue(val),
+                Classes = parse.GetValue(classes),
+                Anchors = parse.GetValue(anchors),
+                Model = parse.GetValue(model)!,
+                Pretrained = parse.GetValue(pretrained),
+                Weights = parse.GetValue(weights),
+                ImgSize = parse.GetValue(imgSize),
+                Epochs = parse.GetValue(epochs),
+                FineTune = parse.GetValue(fineTune),
+                Batch = parse.GetValue(batch),
+                Lr = parse.GetValue(lr),
+                Schedule = parse.GetValue(schedule)!,
+                Patience = parse.GetValue(patience),
+                Augment = defaults with
+                {
+                    Jitter = parse.GetValue(jitter),
+                    MinScale = range?.Item1 ?? defaults.MinScale,
+                    MaxScale = range?.Item2 ?? defaults.MaxScale,
+                    Flip = !parse.GetValue(noFlip),
+                },
+                Seed = parse.GetValue(seed),
+                Workers = parse.GetValue(workers),
+                Device = parse.GetValue(device)!,
+                Out = parse.GetValue(outDir),
+                ExistOk = parse.GetValue(existOk),
+            };
+            if (parse.Given(epochs) && s.FineTune is not null) throw new InvalidOptionException("--epochs", "not given together with --fine-tune", "both");
+            using var progress = new ProgressBar();
+            PrintOutcome(Detector.Train(s.Data, s, TrainCommand.Events(progress), Interrupts.Token));
+            return 0;
+        });
+        return command;
     }
 
     private static void PrintOutcome(DetectionTrainResult result)
@@ -149,19 +174,34 @@ public static class DetectCommand
         Console.WriteLine($"Run folder: {result.RunDir}");
     }
 
-    private static int Predict(string[] argv)
+    private static Command CreatePredict()
     {
-        var a = new Arguments("detect predict", argv);
-        if (a.Help) { Console.WriteLine(Help); return 0; }
-        string model = a.Positional("MODEL");
-        var inputs = a.RemainingPositionals("PATH");
-        string? weights = a.ExistingPath("--weights");
-        string? classes = a.ExistingPath("--classes");
-        float conf = (float)a.Double("--conf", .25, min: 0, max: 1);
-        float iou = (float)a.Double("--iou", .45, min: 0, max: 1);
-        int? imgSize = a.IntOrNull("--img-size", min: 32);
-        string outDir = a.String("--out") ?? RunFolder.NextExperiment(Path.Combine("runs", "detect-predict"));
-        a.Finish();
+        var command = new Command("predict", """
+            Boxes for images: drawn images, detections.txt and detections.json.
+            MODEL: a detector .svmodel or run folder, or a Darknet .cfg (then --weights is its Darknet weights and
+            --classes its names file). Writes <stem>.png with boxes drawn, detections.txt (path x1,y1,x2,y2,class,score
+            ...) and detections.json (COCO results) into --out.
+            """);
+        var modelArg = Flags.Positional("MODEL", "a detector .svmodel or run folder, or a Darknet .cfg");
+        var pathsArg = Flags.Positionals("PATH", "images or folders");
+        var weights = Flags.ExistingPath("--weights", "with a .cfg: its Darknet weights", "FILE.weights");
+        var classes = Flags.ExistingPath("--classes", "with a .cfg: its class names, like coco.names", "FILE");
+        var conf = Flags.Double("--conf", "minimum score of a kept box", .25, 0, 1);
+        var iou = Flags.Double("--iou", "NMS IoU threshold", .45, 0, 1);
+        var imgSize = Flags.IntOrNull("--img-size", "with a .cfg: network input side (default: the cfg's)", min: 32);
+        var outDir = Flags.Text("--out", "output folder (default runs/detect-predict/expN)", "DIR");
+        command.Add(modelArg);
+        command.Add(pathsArg);
+        foreach (var option in new Option[] { weights, classes, conf, iou, imgSize, outDir })
+            command.Add(option);
+        command.SetAction(parse => Predict(parse.GetValue(modelArg)!, parse.GetValue(pathsArg)!, parse.GetValue(weights), parse.GetValue(classes),
+            (float)parse.GetValue(conf), (float)parse.GetValue(iou), parse.GetValue(imgSize),
+            parse.GetValue(outDir) ?? RunFolder.NextExperiment(Path.Combine("runs", "detect-predict"))));
+        return command;
+    }
+
+    private static int Predict(string model, IReadOnlyList<string> inputs, string? weights, string? classes, float conf, float iou, int? imgSize, string outDir)
+    {
         var paths = ExpandImages(inputs);
         if (paths.Count == 0) throw new SharpVisionException("detect predict: no images found in the given paths.");
 
@@ -196,32 +236,30 @@ public static class DetectCommand
         return 0;
     }
 
-    private static int Evaluate(string[] argv)
+    private static Command CreateEvaluate()
     {
-        var a = new Arguments("detect evaluate", argv, "--json");
-        if (a.Help) { Console.WriteLine(Help); return 0; }
-        string model = a.Positional("MODEL");
-        string data = a.Positional("DATA");
-        bool json = a.Flag("--json");
-        float conf = (float)a.Double("--conf", .005, min: 0, max: 1);
-        float iou = (float)a.Double("--iou", .45, min: 0, max: 1);
-        a.Finish();
+        var command = new Command("evaluate", "COCO (AP, AP50, ...) and VOC mAP of a detector on annotated data.\nRuns the detector over DATA's images and scores its boxes against DATA's.");
+        var modelArg = Flags.Positional("MODEL", "a detector .svmodel or run folder");
+        var dataArg = Flags.Positional("DATA", "annotation lines, a VOC folder, a YOLO folder or a COCO json");
+        var json = Flags.Switch("--json", "one JSON object on stdout (messages go to stderr)");
+        var conf = Flags.Double("--conf", "minimum score of a kept box", .005, 0, 1);
+        var iou = Flags.Double("--iou", "NMS IoU threshold", .45, 0, 1);
+        command.Add(modelArg);
+        command.Add(dataArg);
+        foreach (var option in new Option[] { json, conf, iou })
+            command.Add(option);
+        command.SetAction(parse => Evaluate(parse.GetValue(modelArg)!, parse.GetValue(dataArg)!, parse.GetValue(json), (float)parse.GetValue(conf), (float)parse.GetValue(iou)));
+        return command;
+    }
+
+    private static int Evaluate(string model, string data, bool json, float conf, float iou)
+    {
         using var detector = Detector.Load(model);
         var log = json ? Console.Error : Console.Out;
         var report = detector.Evaluate(data, new DetectOptions { Confidence = conf, Iou = iou }, log.WriteLine);
         if (json) Console.WriteLine(report.ToJson());
         else Console.Write(report.ToText());
         return 0;
-    }
-
-    private static (double A, double B)? ParsePair(string? value, string option, string expected)
-    {
-        if (value is null) return null;
-        var parts = value.Split(',');
-        if (parts.Length == 2 && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double x)
-            && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double y))
-            return (x, y);
-        throw new InvalidOptionException(option, expected, value);
     }
 
     /// <summary>Image files named directly or found (recursively) in folders.</summary>

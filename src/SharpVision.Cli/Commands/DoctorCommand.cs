@@ -1,3 +1,4 @@
+using System.CommandLine;
 using SharpVision.Diagnostics;
 using SharpVision.Models;
 using SharpVision.Platform;
@@ -11,24 +12,26 @@ namespace SharpVision.Cli.Commands;
 /// </summary>
 public static class DoctorCommand
 {
-    public const string Help = """
-        sharpvision doctor [--numerics [--models NAME,...] [--max-side 32]]
-          Prints versions, CPU, ISA, cache sizes as CPUID reports them, threads, CUDA, plot font and the oneDNN
-          workarounds in force, then runs a self-test (convolution numerics, one resnet50 and one YOLO training step,
-          an ONNX round trip; about 10 s). Exits 1 when a check fails.
-          --numerics        also compare every convolution of the model zoo (forward, input and weight gradients)
-                            with a float64 reference; spatial sizes capped at --max-side
-          --models a,b      the networks --numerics collects shapes from (default: all of them)
-        """;
-
-    public static int Run(string[] argv)
+    public static Command Create()
     {
-        var a = new Arguments("doctor", argv, "--numerics");
-        if (a.Help) { Console.WriteLine(Help); return 0; }
-        bool numerics = a.Flag("--numerics");
-        string? models = a.String("--models");
-        int maxSide = a.Int("--max-side", 32, min: 4, max: 1024);
-        a.Finish();
+        var command = new Command("doctor", """
+            Versions, CPU, workarounds in force, and a 10-second self-test.
+            Prints versions, CPU, ISA, cache sizes as CPUID reports them, threads, CUDA, plot font and the oneDNN
+            workarounds in force, then runs a self-test (convolution numerics, one resnet50 and one YOLO training step,
+            an ONNX round trip; about 10 s). Exits 1 when a check fails.
+            """);
+        var numericsOption = Flags.Switch("--numerics", "also compare every convolution of the model zoo (forward, input and weight gradients) with a float64 reference; spatial sizes capped at --max-side");
+        var modelsOption = Flags.Text("--models", "the networks --numerics collects shapes from (default: all of them)", "NAME,...");
+        var maxSideOption = Flags.Int("--max-side", "--numerics: the largest spatial size checked", 32, 4, 1024);
+        command.Add(numericsOption);
+        command.Add(modelsOption);
+        command.Add(maxSideOption);
+        command.SetAction(parse => Run(parse.GetValue(numericsOption), parse.GetValue(modelsOption), parse.GetValue(maxSideOption)));
+        return command;
+    }
+
+    private static int Run(bool numerics, string? models, int maxSide)
+    {
         var modelNames = models?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
         foreach (string name in modelNames ?? [])
             if (!ConvolutionCheck.ZooModels.Contains(name))

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using SharpVision.Api;
 using SharpVision.Runs;
 
@@ -9,39 +10,41 @@ namespace SharpVision.Cli.Commands;
 /// </summary>
 public static class EvaluateCommand
 {
-    public const string Help = """
-        sharpvision evaluate MODEL DATA [--layout auto|folders|filenames|csv] [--label-pattern REGEX]
-                             [--out DIR] [--top-k K] [--top-losses N] [--batch N] [--workers N] [--device D] [--json]
-          MODEL         a .svmodel file or a run folder (uses weights/best.svmodel)
-          DATA          folder-per-class, flat folder of LABEL.*.jpg files, or a CSV (filename,label)
-          --out         folder for report.txt, metrics.json, confusion_matrix.png, top_losses.png
-                        (default runs/evaluate/expN)
-          --top-k       k of the top-k accuracy (default 5, at most the number of classes)
-          --top-losses  how many of the worst-predicted images top_losses.png shows (default 16; 0: none)
-          --json        one JSON object on stdout: accuracy, loss, top_k_accuracy, per_class, confusion_matrix,
-                        classes, unknown_labels, ... (messages go to stderr)
-        Images whose label is not among the model's classes are not scored; they are counted and listed.
+    private const string Description = """
+        Score a classifier on a labelled set: accuracy, loss, top-k accuracy and per-class metrics.
+        Writes report.txt, metrics.json, confusion_matrix.png and top_losses.png into --out. Images whose label is
+        not among the model's classes are not scored; they are counted and listed.
         """;
 
-    public static int Run(string[] argv)
+    public static Command Create()
     {
-        var a = new Arguments("evaluate", argv, "--json");
-        if (a.Help) { Console.WriteLine(Help); return 0; }
-        string modelArg = a.Positional("MODEL");
-        string dataArg = a.Positional("DATA");
-        string layout = a.Choice("--layout", "auto", "auto", "folders", "filenames", "csv");
-        string? pattern = a.String("--label-pattern");
-        string outDir = a.String("--out") ?? RunFolder.NextExperiment(Path.Combine("runs", "evaluate"));
-        int topK = a.Int("--top-k", 5, min: 1);
-        int topLosses = a.Int("--top-losses", 16, min: 0, max: 400);
-        int batch = a.Int("--batch", 64, min: 1);
-        int? workers = a.IntOrNull("--workers", min: 0, max: 64);
-        string device = a.String("--device", "auto");
-        bool json = a.Flag("--json");
-        a.Finish();
+        var command = new Command("evaluate", Description);
+        var modelArg = Flags.Positional("MODEL", "a .svmodel file or a run folder (uses weights/best.svmodel)");
+        var dataArg = Flags.Positional("DATA", "folder-per-class, flat folder of LABEL.*.jpg files, or a CSV (filename,label)");
+        var layout = Flags.Choice("--layout", "how DATA is organised (auto: detected)", "auto", "auto", "folders", "filenames", "csv");
+        var pattern = Flags.Text("--label-pattern", "filenames layout: regex with one group giving the label", "REGEX");
+        var outDir = Flags.Text("--out", "folder for report.txt, metrics.json, confusion_matrix.png, top_losses.png (default runs/evaluate/expN)", "DIR");
+        var topK = Flags.Int("--top-k", "k of the top-k accuracy (at most the number of classes)", 5, min: 1);
+        var topLosses = Flags.Int("--top-losses", "how many of the worst-predicted images top_losses.png shows (0: none)", 16, 0, 400);
+        var batch = Flags.Int("--batch", "images per forward pass", 64, min: 1);
+        var workers = Flags.IntOrNull("--workers", "image-loading threads (default: planned from the cores)", 0, 64);
+        var device = Flags.Text("--device", "auto, cpu, cuda or cuda:N", "auto", "D");
+        var json = Flags.Switch("--json", "one JSON object on stdout: accuracy, loss, top_k_accuracy, per_class, confusion_matrix, classes, unknown_labels, ... (messages go to stderr)");
+        command.Add(modelArg);
+        command.Add(dataArg);
+        foreach (var option in new Option[] { layout, pattern, outDir, topK, topLosses, batch, workers, device, json })
+            command.Add(option);
+        command.SetAction(parse => Run(parse.GetValue(modelArg)!, parse.GetValue(dataArg)!, parse.GetValue(layout)!, parse.GetValue(pattern),
+            parse.GetValue(outDir) ?? RunFolder.NextExperiment(Path.Combine("runs", "evaluate")), parse.GetValue(topK), parse.GetValue(topLosses),
+            new InferenceOptions { Batch = parse.GetValue(batch), Device = parse.GetValue(device)!, Workers = parse.GetValue(workers) }, parse.GetValue(json)));
+        return command;
+    }
+
+    private static int Run(string modelArg, string dataArg, string layout, string? pattern, string outDir, int topK, int topLosses, InferenceOptions inference, bool json)
+    {
         if (File.Exists(outDir)) throw new InvalidOptionException("--out", "a folder", $"{outDir} (a file)");
 
-        using var model = Classifier.Load(modelArg, new InferenceOptions { Batch = batch, Device = device, Workers = workers });
+        using var model = Classifier.Load(modelArg, inference);
         var log = json ? Console.Error : Console.Out;
         var evaluation = model.Evaluate(dataArg, new ClassifierEvaluateOptions { Layout = layout, LabelPattern = pattern, TopK = topK }, log.WriteLine, Interrupts.Token);
         var summary = evaluation.Summary;

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using SharpVision.Evaluation.Detection;
 using SharpVision.Runs;
 using SharpVision.Weights;
@@ -10,35 +11,42 @@ namespace SharpVision.Cli.Commands;
 /// </summary>
 public static class MapCommand
 {
-    public const string Help = """
-        sharpvision map --gt GT --dt DT [--classes classes.txt] [--out DIR] [--json]
-          --gt       ground truth: COCO json (images, annotations, categories), or annotation lines
-                     "path x1,y1,x2,y2,cls ..." (one image per line; an image without objects has no boxes)
-          --dt       detections: COCO results json [{image_id, category_id, bbox, score}], or annotation lines
-                     "path x1,y1,x2,y2,cls,score ..." paired with the ground truth by image path
-          --classes  class names, one per line: line i names class index i (category_id i + 1)
-          --out      folder for report.txt, metrics.json and pr_curves/pr_<class>.png (default runs/map/expN)
-          --json     one JSON object on stdout: AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl,
-                     voc07_mAP, voc12_mAP, per_class {name: AP, AP50, voc07_AP, voc12_AP} (messages go to stderr)
+    private const string Description = """
+        COCO and VOC mAP of fixed detections against ground truth, with report.txt, metrics.json and PR curves.
         COCO numbers follow pycocotools' COCOeval (IoU >= threshold, 101 recall points, maxDets 1/10/100);
         VOC numbers follow py-faster-rcnn's voc_eval (IoU > 0.5, +1 pixel areas). -1 means nothing to average:
         classes without ground truth are left out of every mean.
         """;
 
-    public static int Run(string[] argv)
+    public static Command Create()
     {
-        var a = new Arguments("map", argv, "--json");
-        if (a.Help) { Console.WriteLine(Help); return 0; }
-        string gt = a.String("--gt") ?? throw new SharpVisionException("'map' needs --gt GT. Run 'sharpvision map --help' for usage.");
-        string dt = a.String("--dt") ?? throw new SharpVisionException("'map' needs --dt DT. Run 'sharpvision map --help' for usage.");
-        foreach (var (name, value) in new[] { ("--gt", gt), ("--dt", dt) })
-            if (!File.Exists(value)) throw new InvalidOptionException(name, "an existing file", $"{value} (not found)");
-        string? classesPath = a.String("--classes");
-        if (classesPath is not null && !File.Exists(classesPath))
-            throw new InvalidOptionException("--classes", "an existing file", $"{classesPath} (not found)");
-        string outDir = a.String("--out") ?? RunFolder.NextExperiment(Path.Combine("runs", "map"));
-        bool json = a.Flag("--json");
-        a.Finish();
+        var command = new Command("map", Description);
+        var gtOption = ExistingFile("--gt", "ground truth: COCO json (images, annotations, categories), or annotation lines \"path x1,y1,x2,y2,cls ...\" (one image per line; an image without objects has no boxes)", "GT");
+        var dtOption = ExistingFile("--dt", "detections: COCO results json [{image_id, category_id, bbox, score}], or annotation lines \"path x1,y1,x2,y2,cls,score ...\" paired with the ground truth by image path", "DT");
+        gtOption.Required = dtOption.Required = true;
+        var classesOption = ExistingFile("--classes", "class names, one per line: line i names class index i (category_id i + 1)", "FILE");
+        var outOption = Flags.Text("--out", "folder for report.txt, metrics.json and pr_curves/pr_<class>.png (default runs/map/expN)", "DIR");
+        var jsonOption = Flags.Switch("--json", "one JSON object on stdout: AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl, voc07_mAP, voc12_mAP, per_class {name: AP, AP50, voc07_AP, voc12_AP} (messages go to stderr)");
+        foreach (var option in new Option[] { gtOption, dtOption, classesOption, outOption, jsonOption })
+            command.Add(option);
+        command.SetAction(parse => Run(parse.GetValue(gtOption)!, parse.GetValue(dtOption)!, parse.GetValue(classesOption),
+            parse.GetValue(outOption) ?? RunFolder.NextExperiment(Path.Combine("runs", "map")), parse.GetValue(jsonOption)));
+        return command;
+    }
+
+    private static Option<string?> ExistingFile(string name, string description, string helpName) => new(name)
+    {
+        Description = description, HelpName = helpName, Arity = ArgumentArity.ExactlyOne,
+        CustomParser = r =>
+        {
+            string text = r.Tokens[0].Value;
+            if (!File.Exists(text)) r.AddError(new InvalidOptionException(name, "an existing file", $"{text} (not found)").Message);
+            return text;
+        },
+    };
+
+    private static int Run(string gt, string dt, string? classesPath, string outDir, bool json)
+    {
         if (File.Exists(outDir)) throw new InvalidOptionException("--out", "a folder", $"{outDir} (a file)");
 
         var names = classesPath is null ? null : DetectionEvalInputs.ReadClassNames(classesPath);

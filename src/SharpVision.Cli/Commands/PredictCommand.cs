@@ -1,3 +1,4 @@
+using System.CommandLine;
 using SharpVision.Api;
 using SharpVision.Data;
 using SharpVision.Evaluation;
@@ -20,38 +21,39 @@ public static class PredictCommand
     /// <summary>With a CSV written, the terminal shows only this many rows.</summary>
     public const int MaxPrintedRows = 20;
 
-    public const string Help = """
-        sharpvision predict MODEL PATH... [--out FILE.csv] [--top-k K] [--probabilities] [--grid FILE.png]
-                            [--submission kaggle-dogs-vs-cats | --id-from-filename] [--batch N] [--workers N] [--device D]
-          PATH                image files or folders (searched recursively)
-          --out               CSV file,label,score (plus label_2,score_2,... with --top-k); default: printed only
-          --top-k             how many best labels per image (default 1)
-          --probabilities     adds one column p_<class> per class to the CSV
-          --grid              draws the images (the first 64) with predicted label and score into a PNG
-          --submission        kaggle-dogs-vs-cats: writes id,label with label = P(dog), the id being the number
-                              in each file name (test1/123.jpg -> 123), sorted by id; --out defaults to submission.csv
-          --id-from-filename  the same id,label file for any model: label = P(positive class) with two classes,
-                              else the predicted class name
+    private const string Description = """
+        Labels and scores for image files and folders: a terminal table, a CSV, a competition submission, an image grid.
         Unreadable files and files without a numeric id are listed with the reason; the rest are still predicted.
         """;
 
-    public static int Run(string[] argv)
+    public static Command Create()
     {
-        var a = new Arguments("predict", argv, "--probabilities", "--id-from-filename");
-        if (a.Help) { Console.WriteLine(Help); return 0; }
-        string modelArg = a.Positional("MODEL");
-        var inputs = a.RemainingPositionals("PATH");
-        string? outCsv = a.String("--out");
-        int topK = a.Int("--top-k", 1, min: 1);
-        bool probabilities = a.Flag("--probabilities");
-        string? grid = a.String("--grid");
-        string? submission = a.String("--submission");
-        bool idFromFilename = a.Flag("--id-from-filename");
-        int batch = a.Int("--batch", 64, min: 1);
-        int? workers = a.IntOrNull("--workers", min: 0, max: 64);
-        string device = a.String("--device", "auto");
-        a.Finish();
+        var command = new Command("predict", Description);
+        var modelArg = Flags.Positional("MODEL", "a .svmodel file, a run folder (uses weights/best.svmodel) or an exported .onnx classifier");
+        var paths = Flags.Positionals("PATH", "image files or folders (searched recursively)");
+        var outCsv = Flags.Text("--out", "CSV file,label,score (plus label_2,score_2,... with --top-k); default: printed only", "FILE.csv");
+        var topK = Flags.Int("--top-k", "how many best labels per image", 1, min: 1);
+        var probabilities = Flags.Switch("--probabilities", "adds one column p_<class> per class to the CSV");
+        var grid = Flags.Text("--grid", $"draws the images (the first {MaxGridImages}) with predicted label and score into a PNG", "FILE.png");
+        var submission = Flags.Text("--submission", "kaggle-dogs-vs-cats: writes id,label with label = P(dog), the id being the number in each file name (test1/123.jpg -> 123), sorted by id; --out defaults to submission.csv",
+            "kaggle-dogs-vs-cats");
+        var idFromFilename = Flags.Switch("--id-from-filename", "the same id,label file for any model: label = P(positive class) with two classes, else the predicted class name");
+        var batch = Flags.Int("--batch", "images per forward pass", 64, min: 1);
+        var workers = Flags.IntOrNull("--workers", "image-loading threads (default: planned from the cores)", 0, 64);
+        var device = Flags.Text("--device", "auto, cpu, cuda or cuda:N", "auto", "D");
+        command.Add(modelArg);
+        command.Add(paths);
+        foreach (var option in new Option[] { outCsv, topK, probabilities, grid, submission, idFromFilename, batch, workers, device })
+            command.Add(option);
+        command.SetAction(parse => Run(parse.GetValue(modelArg)!, parse.GetValue(paths)!, parse.GetValue(outCsv), parse.GetValue(topK),
+            parse.GetValue(probabilities), parse.GetValue(grid), parse.GetValue(submission), parse.GetValue(idFromFilename),
+            new InferenceOptions { Batch = parse.GetValue(batch), Device = parse.GetValue(device)!, Workers = parse.GetValue(workers) }));
+        return command;
+    }
 
+    private static int Run(string modelArg, IReadOnlyList<string> inputs, string? outCsv, int topK, bool probabilities, string? grid,
+        string? submission, bool idFromFilename, InferenceOptions inference)
+    {
         SubmissionFormat? format = null;
         if (submission is not null)
         {
@@ -69,7 +71,7 @@ public static class PredictCommand
             throw new InvalidOptionException("--grid", "a .png file name", grid);
 
         var files = CollectFiles(inputs);
-        using var model = Classifier.Load(modelArg, new InferenceOptions { Batch = batch, Device = device, Workers = workers });
+        using var model = Classifier.Load(modelArg, inference);
         var result = model.Predict(files, Interrupts.Token);
         var classes = model.Classes;
 

@@ -22,6 +22,9 @@ public sealed record InferenceOptions
     public int? Workers { get; init; }
 }
 
+/// <summary>The backbone's features per readable image, and the images that could not be read (path, reason).</summary>
+public sealed record ClassifierFeatures(FeatureTable Table, IReadOnlyList<(string Path, string Reason)> Skipped);
+
 /// <summary>One image's prediction: the best label, its score and every class's probability (in <see cref="Classifier.Classes"/> order).</summary>
 public sealed record ClassPrediction(string Path, string Label, float Score, float[] Probabilities);
 
@@ -243,6 +246,25 @@ public sealed class Classifier : IDisposable
         var summary = EvaluationSummary.Compute(result.Actual, result.Predicted, result.Probabilities, Classes,
             options.TopK, aligned.Unknown.Count, result.Skipped.Count);
         return new ClassifierEvaluation(ModelPath, data, summary, result, aligned.Unknown, dataset);
+    }
+
+    /// <summary>
+    /// The backbone's features (everything below the head, eval mode) for every image of <paramref name="data"/> (a folder
+    /// per class, label.N.jpg files or a CSV), one row per readable image; unreadable ones are listed in
+    /// <see cref="ClassifierFeatures.Skipped"/>. Write them with <see cref="FeatureExport.Write"/>.
+    /// </summary>
+    /// <remarks><paramref name="cancellationToken"/> stops it between batches (<see cref="OperationCanceledException"/>).</remarks>
+    public ClassifierFeatures ExtractFeatures(string data, string layout = "auto", string? labelPattern = null, CancellationToken cancellationToken = default)
+    {
+        if (_model is null) throw new ModelFileException($"{ModelPath}: an ONNX model has no backbone to run apart from its head; use the .svmodel file.");
+        if (!File.Exists(data) && !Directory.Exists(data))
+            throw new DatasetException($"DATA {data} does not exist (expected a folder or a CSV file).");
+        var dataset = DatasetLayouts.Load(layout == "auto" ? DatasetLayouts.Detect(data) : DatasetLayouts.Parse(layout), data, labelPattern);
+        var pre = Config!.Preprocessing;
+        var loader = new DataLoader(dataset, ImagePipeline.Create(pre), pre,
+            new DataLoaderOptions { BatchSize = _options.Batch, Shuffle = false, Workers = _workers });
+        var table = FeatureExport.Extract(_model, loader, _device, cancellationToken);
+        return new ClassifierFeatures(table, loader.SkippedFiles);
     }
 
     private InferenceResult Run(ClassificationDataset data, CancellationToken cancellationToken) => _model is not null
