@@ -58,6 +58,7 @@ public static class Doctor
             ("TorchSharp temporaries", TorchSharpPatch.IsKeepAliveApplied
                 ? $"Scalars and Tensors kept alive through native calls (build-time rewrite {TorchSharpPatch.KeepAliveVersion} of TorchSharp.dll)"
                 : $"NOT rewritten{(TorchSharpPatch.KeepAliveVersion is { } v ? $" (an older rewrite, {v})" : "")} ({TorchSharpPatch.TorchSharpLocation}): temporary Scalars and Tensors can be freed mid-call; build with SharpVision's targets"),
+            ("native allocator", NativeAllocator.Current?.Detail ?? "not decided yet"),
             ("oneDNN caches", TorchRuntime.CacheFix is { } fix ? (fix.Applied ? "fixed: " : "NOT fixed: ") + fix.Detail : "as detected (nothing to fix)"),
             ("oneDNN in use", TorchRuntime.OneDnnDisabled ? "no: turned off by SharpVision (libtorch's own convolutions)" : "yes"),
             ("conv detours", routing.Active

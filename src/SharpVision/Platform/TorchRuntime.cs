@@ -7,7 +7,8 @@ namespace SharpVision.Platform;
 /// Makes libtorch right for this CPU before SharpVision runs anything on it: on a CPU whose CPUID hides its cache
 /// sizes it applies <see cref="OneDnnCacheFix"/> (and, where that cannot be applied, <see cref="ConvolutionRouting"/>'s
 /// detours). It runs when the SharpVision assembly loads, so before the first convolution; on a CPU that reports its
-/// caches it does nothing and does not even load libtorch.
+/// caches it does nothing and does not even load libtorch. First of all it tunes glibc's malloc
+/// (<see cref="NativeAllocator"/>), which must precede libtorch's first allocation.
 /// </summary>
 public static class TorchRuntime
 {
@@ -50,6 +51,8 @@ public static class TorchRuntime
         lock (Gate)
         {
             if (_initialized) return;
+            // Before libtorch allocates anything: glibc then serves its blocks from memory it keeps.
+            NativeAllocator.Apply();
             var cpu = CpuInfo.Current;
             string setting = ConvolutionRouting.ParseSetting(Environment.GetEnvironmentVariable(ConvolutionRouting.EnvironmentVariable));
             bool hidden = cpu.IsX86 && cpu.CacheLeavesHidden;
