@@ -72,7 +72,7 @@ public static class SavedModel
                     "pt or safetensors for a detector (the ONNX writer covers classifiers)", $"onnx ({file} is a {detection.Architecture} detector)");
             string detectorOut = options.Out ?? Path.ChangeExtension(file, options.Format);
             using var detector = YoloDetector.Load(file);
-            PyTorchWeights.Save(detector.Model, detectorOut);
+            PyTorchWeights.Save(detector.Network, detectorOut);
             return new ExportResult(file, detectorOut, options.Format, detection.Architecture, detection.Classes.Count, IsDetector: true);
         }
 
