@@ -39,7 +39,7 @@ public class DataLoaderTests
         return new ClassificationDataset(samples, ["a", "b", "c"]);
     }
 
-    private sealed record Taken(float[] Images, long[] Labels, int[] Ids, string[] Skipped);
+    private sealed record Taken(float[] Images, long[] Labels, int[] Ids, string[] Skipped, int[] Indices);
 
     private static List<Taken> Take(DataLoader loader, int epoch)
     {
@@ -52,7 +52,7 @@ public class DataLoaderTests
                 float[] images = batch.Images.data<float>().ToArray();
                 int plane = 3 * Side * Side;
                 int[] ids = Enumerable.Range(0, batch.Size).Select(b => (int)images[b * plane]).ToArray();
-                result.Add(new Taken(images, batch.Labels.data<long>().ToArray(), ids, batch.Skipped.Select(s => s.Path).ToArray()));
+                result.Add(new Taken(images, batch.Labels.data<long>().ToArray(), ids, batch.Skipped.Select(s => s.Path).ToArray(), [.. batch.Indices]));
             }
         }
         return result;
@@ -209,6 +209,44 @@ public class DataLoaderTests
             Assert.Equal(expected[i].Images, actual[i].Images);
             Assert.Equal(expected[i].Labels, actual[i].Labels);
         }
+    }
+
+    [Fact]
+    public void Batches_name_the_sample_of_every_row_as_the_plan_does_without_reading()
+    {
+        // Given shuffled samples (file i holds id i) with one unreadable file
+        using var dir = new TempDir();
+        var ds = MakeDataset(dir, 10, corrupt: 6);
+        var loader = new DataLoader(ds, Pipeline, Raw, Options(workers: 2, batchSize: 4));
+
+        // When an epoch is read and its plan asked for
+        var batches = Take(loader, 1);
+        var plan = loader.Plan(1);
+
+        // Then each row's index is the sample it holds, and the plan is the same batches with the bad file still in
+        Assert.All(batches, b => Assert.Equal(b.Ids, b.Indices));
+        Assert.Equal(plan.Select(p => p.Where(i => i != 6)), batches.Select(b => b.Indices));
+        Assert.Equal(Enumerable.Range(0, 10), plan.SelectMany(p => p).Order());
+    }
+
+    [Fact]
+    public void Pass_is_one_whole_pass_whatever_steps_per_epoch_says()
+    {
+        // Given the same data in epochs of 2 steps and in whole passes
+        using var dir = new TempDir();
+        var ds = MakeDataset(dir, 10);
+        var passes = new DataLoader(ds, Pipeline, Raw, Options(workers: 0, batchSize: 4));
+        var stepped = new DataLoader(ds, Pipeline, Raw, Options(workers: 2, batchSize: 4) with { StepsPerEpoch = 2 });
+
+        // When pass 1 is asked of the stepped loader
+        var pass1 = new List<Taken>();
+        foreach (var batch in stepped.Pass(1))
+            using (batch) pass1.Add(new Taken(batch.Images.data<float>().ToArray(), batch.Labels.data<long>().ToArray(), [], [], [.. batch.Indices]));
+
+        // Then it is epoch 1 of the loader without StepsPerEpoch, bit for bit
+        var expected = Take(passes, 1);
+        Assert.Equal(expected.Select(b => b.Indices), pass1.Select(b => b.Indices));
+        Assert.Equal(expected.SelectMany(b => b.Images), pass1.SelectMany(b => b.Images));
     }
 
     [Fact]
