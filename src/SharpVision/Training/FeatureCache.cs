@@ -58,8 +58,8 @@ public sealed class FeatureCache : IDisposable
 
     /// <summary>
     /// Runs the backbone once over every image of <paramref name="loader"/>'s data set for each of
-    /// <paramref name="copies"/> passes (copy k is the loader's pass k, with the augmentation epoch k of an uncached
-    /// run without StepsPerEpoch would have) and stores the features by image index.
+    /// <paramref name="copies"/> passes and stores the features by image index. Copy k is the loader's pass k: the
+    /// images and augmentation that epoch k of an uncached run without StepsPerEpoch would see.
     /// </summary>
     /// <param name="model">The classifier; its <see cref="ImageClassifier.ForwardFeatures"/> is used.</param>
     /// <param name="loader">The loader whose images and augmentation to use.</param>
