@@ -184,12 +184,9 @@ internal static class ClassificationRecipe
         if (cacheable)
         {
             int copies = augmenting ? s.CacheAugmented!.Value : 1;
-            var passLoader = trainLoader.Options.StepsPerEpoch is null ? trainLoader
-                : new DataLoader(train, ImagePipeline.Create(config.Preprocessing, new Augmenter(augment), new DecodeOptions { MaxPixels = s.MaxPixels }),
-                    config.Preprocessing, trainLoader.Options with { StepsPerEpoch = null });
             events.Log($"Caching backbone features for {train.Count} training images" + (copies > 1 ? $" x {copies} augmented copies" : "")
                 + (val is null ? "" : $" and {val.Count} validation images") + " ...");
-            trainCache = FeatureCache.Compute(model, passLoader, copies, device, cancellationToken);
+            trainCache = FeatureCache.Compute(model, trainLoader, copies, device, cancellationToken);
             if (valLoader is not null) valCache = FeatureCache.Compute(model, valLoader, 1, device, cancellationToken);
             double seconds = trainCache.Elapsed.TotalSeconds + (valCache?.Elapsed.TotalSeconds ?? 0);
             long bytes = 4L * trainCache.Width * (trainCache.Count * trainCache.Copies + (valCache?.Count ?? 0));

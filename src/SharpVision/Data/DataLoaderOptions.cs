@@ -1,6 +1,6 @@
 namespace SharpVision.Data;
 
-/// <summary>How <see cref="DataLoader"/> batches, orders and parallelises the samples.</summary>
+/// <summary>How a loader (<see cref="DataLoader"/>, or any <see cref="BatchLoader{TTarget}"/>) batches, orders and parallelises the samples.</summary>
 public sealed record DataLoaderOptions
 {
     /// <summary>Samples per batch (the last batch of a pass may be smaller unless <see cref="DropLast"/>).</summary>
@@ -15,7 +15,7 @@ public sealed record DataLoaderOptions
     public int PrefetchBatches { get; init; } = 2;
     /// <summary>
     /// Batches per epoch, or null for one pass over the data (Keras' <c>steps_per_epoch</c>). When set, epochs
-    /// cut an endless stream of reshuffled passes, continuing across epochs (see <see cref="DataLoader"/>).
+    /// cut an endless stream of reshuffled passes, continuing across epochs (see <see cref="BatchLoader{TTarget}"/>).
     /// </summary>
     public int? StepsPerEpoch { get; init; }
     /// <summary>Drop the last, smaller batch of each pass.</summary>

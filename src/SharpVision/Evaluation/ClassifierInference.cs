@@ -37,48 +37,38 @@ public sealed record InferenceResult(
 /// </summary>
 public static class ClassifierInference
 {
-    /// <summary>TorchSharp: eval mode, no gradients, one dispose scope per batch, decoding on the loader's workers.</summary>
+    /// <summary>TorchSharp: a <see cref="BatchLoop"/> in eval mode (no gradients, one dispose scope per batch), decoding on the loader's workers.</summary>
     /// <exception cref="OperationCanceledException">
     /// <paramref name="cancellationToken"/> fired (checked between batches); the message says how many images were done.
     /// </exception>
     public static InferenceResult Run(ImageClassifier model, Preprocessing preprocessing, ClassificationDataset data,
         int batchSize, Device device, int workers, DecodeOptions? decode = null, CancellationToken cancellationToken = default)
     {
-        model.eval();
         model.to(device);
-        // The loader reports unreadable files per batch; samples come out in order without shuffling, so the
-        // ones that were read are the data set minus the skipped paths.
+        // Samples come out in data set order without shuffling; each batch names its rows' samples.
         var loader = new DataLoader(data, ImagePipeline.Create(preprocessing, null, decode), preprocessing,
             new DataLoaderOptions { BatchSize = batchSize, Shuffle = false, Workers = workers });
+        var read = new List<ImageSample>(data.Count);
         var probabilities = new List<float[]>(data.Count);
         var losses = new List<double>(data.Count);
-        var skipped = new List<ImageDecodeException>();
-        using (no_grad())
+        using var loop = BatchLoop.Evaluation(model, device, cancellationToken);
+        loop.CanceledMessage = () => CanceledMessage(read.Count + loop.Skipped.Count, data.Count);
+        foreach (var batch in loop.Batches(loader.Epoch(0)))
         {
-            foreach (var batch in loader.Epoch(0))
+            var (flat, classes, nll) = loop.Step(batch, (images, labels) =>
             {
-                using var scope = NewDisposeScope();
-                using (batch)
-                {
-                    ThrowIfCancelled(cancellationToken, probabilities.Count + skipped.Count, data.Count);
-                    skipped.AddRange(batch.Skipped);
-                    var logits = model.call(batch.Images.to(device)); // [B, K] or [B, 1]
-                    var probs = logits.shape[1] == 1
-                        ? cat([sigmoid(logits.neg()), sigmoid(logits)], 1) // 1 - sigmoid(z) = sigmoid(-z)
-                        : softmax(logits, 1); // [B, K]
-                    var labels = batch.Labels.to(device);
-                    var picked = probs.gather(1, labels.unsqueeze(1)).squeeze(1).clamp_min(Scalars.Of(1e-7f));
-                    var nll = -picked.log();
-                    float[] flat = probs.cpu().data<float>().ToArray();
-                    int k = (int)probs.shape[1];
-                    for (int i = 0; i < batch.Size; i++) probabilities.Add(flat.AsSpan(i * k, k).ToArray());
-                    losses.AddRange(nll.cpu().data<float>().ToArray().Select(v => (double)v));
-                }
-            }
+                var logits = model.call(images); // [B, K] or [B, 1]
+                var probs = logits.shape[1] == 1
+                    ? cat([sigmoid(logits.neg()), sigmoid(logits)], 1) // 1 - sigmoid(z) = sigmoid(-z)
+                    : softmax(logits, 1); // [B, K]
+                var picked = probs.gather(1, labels.unsqueeze(1)).squeeze(1).clamp_min(Scalars.Of(1e-7f)); // [B]
+                return (probs.cpu().data<float>().ToArray(), (int)probs.shape[1], (-picked.log()).cpu().data<float>().ToArray());
+            });
+            for (int i = 0; i < batch.Size; i++) probabilities.Add(flat.AsSpan(i * classes, classes).ToArray());
+            losses.AddRange(nll.Select(v => (double)v));
+            read.AddRange(batch.Indices.Select(i => data.Samples[i]));
         }
-        var skippedPaths = skipped.Select(e => e.Path).ToHashSet();
-        var read = data.Samples.Where(s => !skippedPaths.Contains(s.Path)).ToList();
-        return new InferenceResult(read, probabilities.ToArray(), losses.ToArray(), skipped);
+        return new InferenceResult(read, probabilities.ToArray(), losses.ToArray(), loop.Skipped.ToList());
     }
 
     /// <summary>
@@ -119,6 +109,8 @@ public static class ClassifierInference
     private static void ThrowIfCancelled(CancellationToken cancellationToken, int done, int total)
     {
         if (cancellationToken.IsCancellationRequested)
-            throw new OperationCanceledException($"stopped after {done} of {total} images", cancellationToken);
+            throw new OperationCanceledException(CanceledMessage(done, total), cancellationToken);
     }
+
+    private static string CanceledMessage(int done, int total) => $"stopped after {done} of {total} images";
 }

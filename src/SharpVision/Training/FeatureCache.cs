@@ -15,7 +15,8 @@ namespace SharpVision.Training;
 /// <remarks>
 /// Kept in memory as float32 CPU tensors; beyond <see cref="DiskThresholdBytes"/> each copy is written to a raw float32
 /// file in a temporary folder and memory-mapped back through <c>torch.from_file</c>, so only the pages in use stay resident.
-/// Batches follow exactly the loader's plan (same shuffle per epoch, same batch sizes), so without augmentation the head
+/// Features are stored by the sample indices each loader batch carries; training batches follow the loader's own plan
+/// (<see cref="BatchLoader{TTarget}.Plan"/>: same shuffle per epoch, same batch sizes), so without augmentation the head
 /// sees the same features in the same order as uncached training.
 /// </remarks>
 public sealed class FeatureCache : IDisposable
@@ -57,11 +58,11 @@ public sealed class FeatureCache : IDisposable
 
     /// <summary>
     /// Runs the backbone once over every image of <paramref name="loader"/>'s data set for each of
-    /// <paramref name="copies"/> passes (pass k uses the loader's augmentation of pass k, as epoch k of an uncached run
-    /// would) and stores the features by image index.
+    /// <paramref name="copies"/> passes and stores the features by image index. Copy k is the loader's pass k: the
+    /// images and augmentation that epoch k of an uncached run without StepsPerEpoch would see.
     /// </summary>
     /// <param name="model">The classifier; its <see cref="ImageClassifier.ForwardFeatures"/> is used.</param>
-    /// <param name="loader">The loader whose images and augmentation to use, without StepsPerEpoch (epoch k = pass k).</param>
+    /// <param name="loader">The loader whose images and augmentation to use.</param>
     /// <param name="copies">1 without augmentation, K with <c>--cache-augmented K</c>.</param>
     /// <param name="device">Where the backbone runs.</param>
     /// <param name="cancellationToken">Checked between batches; the features computed so far are then dropped.</param>
@@ -72,49 +73,29 @@ public sealed class FeatureCache : IDisposable
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
         if (copies < 1) throw new InvalidOptionException("FeatureCache.CacheAugmented", "an integer >= 1", copies.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        device ??= CPU;
         var clock = Stopwatch.StartNew();
         var dataset = loader.Dataset;
         int n = dataset.Count, f = model.NumFeatures;
-        if (loader.Options.StepsPerEpoch is not null)
-            throw new ArgumentException("the loader must have no StepsPerEpoch: copy k is pass k of the data", nameof(loader));
-        var passLoader = loader;
         string? folder = (long)n * f * 4 * copies > DiskThresholdBytes
             ? Directory.CreateTempSubdirectory("sharpvision-features-").FullName
             : null;
         var features = new Tensor[copies];
         var valid = new bool[copies][];
-        bool wasTraining = model.training;
-        model.eval();
         try
         {
-            using var noGrad = no_grad();
+            using var loop = BatchLoop.Evaluation(model, device, cancellationToken);
             for (int copy = 0; copy < copies; copy++)
             {
                 var store = new float[(long)n * f];
                 valid[copy] = new bool[n];
-                var plan = Plan(passLoader, copy);
-                int b = 0;
-                foreach (var batch in passLoader.Epoch(copy))
+                foreach (var batch in loop.Batches(loader.Pass(copy)))
                 {
-                    using (batch)
+                    var values = loop.Step(batch, (x, _) => model.ForwardFeatures(x).to(float32).cpu().contiguous().data<float>().ToArray()); // [B * F]
+                    for (int row = 0; row < batch.Size; row++)
                     {
-                        // Batches come in plan order; a batch with every image unreadable is not yielded at all.
-                        int[] indices;
-                        do indices = Present(plan[b++], batch, dataset);
-                        while (indices.Length != batch.Size && b < plan.Count);
-                        if (indices.Length != batch.Size)
-                            throw new InvalidOperationException("feature cache: a loader batch does not match its plan");
-                        if (batch.Size == 0) continue;
-                        cancellationToken.ThrowIfCancellationRequested();
-                        using var scope = NewDisposeScope();
-                        var x = model.ForwardFeatures(batch.Images.to(device)).to(float32).cpu().contiguous(); // [B, F]
-                        var values = x.data<float>().ToArray();
-                        for (int i = 0; i < indices.Length; i++)
-                        {
-                            Array.Copy(values, (long)i * f, store, (long)indices[i] * f, f);
-                            valid[copy][indices[i]] = true;
-                        }
+                        int sample = batch.Indices[row];
+                        Array.Copy(values, (long)row * f, store, (long)sample * f, f);
+                        valid[copy][sample] = true;
                     }
                 }
                 features[copy] = folder is null ? Keep(tensor(store, [n, f])) : ToDisk(store, n, f, Path.Combine(folder, $"copy{copy}.f32"));
@@ -128,61 +109,25 @@ public sealed class FeatureCache : IDisposable
                 try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
             throw;
         }
-        finally
-        {
-            model.train(wasTraining);
-        }
         var labels = Keep(tensor(dataset.Samples.Select(s => (long)s.Label).ToArray()));
         return new FeatureCache(features, valid, labels, folder, clock.Elapsed);
     }
 
     /// <summary>
     /// The batches of epoch <paramref name="epoch"/> as <paramref name="loader"/> would give them (same images, same
-    /// order, same sizes), holding features [B, F] from copy <c>epoch mod Copies</c> instead of pixels.
+    /// order, same sizes: the loader's <see cref="BatchLoader{TTarget}.Plan"/>), holding features [B, F] from copy
+    /// <c>epoch mod Copies</c> instead of pixels.
     /// </summary>
     public IEnumerable<Batch> Epoch(DataLoader loader, int epoch)
     {
         int copy = epoch % Copies;
-        foreach (var indices in Plan(loader, epoch))
+        foreach (var indices in loader.Plan(epoch))
         {
-            var kept = indices.Where(i => _valid[copy][i]).Select(i => (long)i).ToArray();
+            var kept = indices.Where(i => _valid[copy][i]).ToArray();
             if (kept.Length == 0) continue;
-            using var index = tensor(kept);
-            yield return new Batch(_features[copy].index_select(0, index), _labels.index_select(0, index), []);
+            using var index = tensor(kept.Select(i => (long)i).ToArray());
+            yield return new Batch(_features[copy].index_select(0, index), _labels.index_select(0, index), [], kept); // [B, F], [B]
         }
-    }
-
-    /// <summary>
-    /// The sample indices of each batch of <paramref name="loader"/>'s epoch <paramref name="epoch"/>: the data set
-    /// cut into passes, pass k shuffled from (Seed, k), epochs of BatchesPerEpoch batches (see <see cref="DataLoader"/>).
-    /// </summary>
-    public static IReadOnlyList<int[]> Plan(DataLoader loader, int epoch)
-    {
-        int n = loader.Dataset.Count, bs = loader.Options.BatchSize;
-        var batches = new List<int[]>(loader.BatchesPerEpoch);
-        long first = (long)epoch * loader.BatchesPerEpoch;
-        long orderPass = -1;
-        int[] order = [];
-        for (int k = 0; k < loader.BatchesPerEpoch; k++)
-        {
-            long pass = (first + k) / loader.BatchesPerPass;
-            int start = (int)((first + k) % loader.BatchesPerPass) * bs;
-            if (pass != orderPass)
-            {
-                order = Enumerable.Range(0, n).ToArray();
-                if (loader.Options.Shuffle) Seeds.Shuffle(order, Seeds.Derive(Seeds.ShuffleSalt, loader.Options.Seed, pass));
-                orderPass = pass;
-            }
-            batches.Add(order.AsSpan(start, Math.Min(bs, n - start)).ToArray());
-        }
-        return batches;
-    }
-
-    private static int[] Present(int[] planned, Batch batch, ClassificationDataset dataset)
-    {
-        if (batch.Skipped.Count == 0) return planned;
-        var skipped = new HashSet<string>(batch.Skipped.Select(s => s.Path), StringComparer.Ordinal);
-        return planned.Where(i => !skipped.Contains(dataset.Samples[i].Path)).ToArray();
     }
 
     private static Tensor Keep(Tensor t)

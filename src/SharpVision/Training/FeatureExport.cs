@@ -32,51 +32,23 @@ public static class FeatureExport
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(loader);
         if (loader.Options.Shuffle) throw new ArgumentException("the loader must not shuffle: rows follow the data set", nameof(loader));
-        if (loader.Options.StepsPerEpoch is not null) throw new ArgumentException("the loader must have no StepsPerEpoch", nameof(loader));
-        device ??= CPU;
-        model.to(device);
+        model.to(device ?? CPU);
         var dataset = loader.Dataset;
-        int f = model.NumFeatures;
         var files = new List<string>();
         var labels = new List<string>();
         var values = new List<float>();
-        var plan = FeatureCache.Plan(loader, 0);
-        int b = 0;
-        bool wasTraining = model.training;
-        model.eval();
-        try
+        using var loop = BatchLoop.Evaluation(model, device, cancellationToken);
+        loop.CanceledMessage = () => $"stopped after {files.Count} of {dataset.Count} images";
+        foreach (var batch in loop.Batches(loader.Pass(0)))
         {
-            using var noGrad = no_grad();
-            foreach (var batch in loader.Epoch(0))
+            values.AddRange(loop.Step(batch, (x, _) => model.ForwardFeatures(x).to(float32).cpu().contiguous().data<float>().ToArray())); // [B * F]
+            foreach (int i in batch.Indices)
             {
-                using (batch)
-                {
-                    int[] indices;
-                    do
-                    {
-                        var skipped = new HashSet<string>(batch.Skipped.Select(s => s.Path), StringComparer.Ordinal);
-                        indices = plan[b++].Where(i => !skipped.Contains(dataset.Samples[i].Path)).ToArray();
-                    }
-                    while (indices.Length != batch.Size && b < plan.Count);
-                    if (batch.Size == 0) continue;
-                    if (cancellationToken.IsCancellationRequested)
-                        throw new OperationCanceledException($"stopped after {files.Count} of {dataset.Count} images", cancellationToken);
-                    using var scope = NewDisposeScope();
-                    var x = model.ForwardFeatures(batch.Images.to(device)).to(float32).cpu().contiguous(); // [B, F]
-                    values.AddRange(x.data<float>().ToArray());
-                    foreach (int i in indices)
-                    {
-                        files.Add(dataset.Samples[i].Path);
-                        labels.Add(dataset.Classes[dataset.Samples[i].Label]);
-                    }
-                }
+                files.Add(dataset.Samples[i].Path);
+                labels.Add(dataset.Classes[dataset.Samples[i].Label]);
             }
         }
-        finally
-        {
-            model.train(wasTraining);
-        }
-        return new FeatureTable(files, labels, [.. values], f);
+        return new FeatureTable(files, labels, [.. values], model.NumFeatures);
     }
 
     /// <summary>Writes by extension: <c>.csv</c> or <c>.npy</c> (+ <c>.csv</c> sidecar). Returns the files written.</summary>

@@ -60,39 +60,34 @@ public static class LrFinder
             Models.Freezing.KeepFrozenBatchNormInEval(model);
             double avg = 0, best = double.PositiveInfinity;
             int step = 0;
+            using var loop = BatchLoop.Training(device, cancellationToken);
+            loop.CanceledMessage = () => $"stopped after {step} of {steps} steps; the weights were restored";
             for (int pass = 0; step < steps && stop is null; pass++)
             {
                 int before = step;
-                foreach (var batch in batches(pass))
+                foreach (var batch in loop.Batches(batches(pass)))
                 {
-                    using (batch)
+                    double lr = start * Math.Pow(end / start, step / (double)(steps - 1));
+                    OptimizerFactory.SetLearningRate(opt, lr);
+                    double loss = loop.Step(batch, (x, y) =>                   // x [B, C, H, W], y [B]
                     {
-                        if (batch.Size == 0) continue;
-                        if (cancellationToken.IsCancellationRequested)
-                            throw new OperationCanceledException($"stopped after {step} of {steps} steps; the weights were restored", cancellationToken);
-                        double lr = start * Math.Pow(end / start, step / (double)(steps - 1));
-                        OptimizerFactory.SetLearningRate(opt, lr);
-                        double loss;
-                        using (var scope = NewDisposeScope())
-                        {
-                            opt.zero_grad();
-                            var logits = model.call(batch.Images.to(device));          // [B, K]
-                            var l = Losses.Classification(logits, batch.Labels.to(device));
-                            l.backward();
-                            opt.step();
-                            loss = l.item<float>();
-                        }
-                        avg = beta * avg + (1 - beta) * loss;
-                        double s = avg / (1 - Math.Pow(beta, step + 1));
-                        rates.Add(lr);
-                        losses.Add(loss);
-                        smoothed.Add(s);
-                        step++;
-                        if (!double.IsFinite(s)) { stop = $"the loss became {loss} at lr {lr:G3}"; break; }
-                        best = Math.Min(best, s);
-                        if (step > 5 && s > divergence * best) { stop = $"the loss diverged (above {divergence}x its minimum) at lr {lr:G3}"; break; }
-                        if (step >= steps) break;
-                    }
+                        opt.zero_grad();
+                        var logits = model.call(x);                             // [B, K]
+                        var l = Losses.Classification(logits, y);
+                        l.backward();
+                        opt.step();
+                        return (double)l.item<float>();
+                    });
+                    avg = beta * avg + (1 - beta) * loss;
+                    double s = avg / (1 - Math.Pow(beta, step + 1));
+                    rates.Add(lr);
+                    losses.Add(loss);
+                    smoothed.Add(s);
+                    step++;
+                    if (!double.IsFinite(s)) { stop = $"the loss became {loss} at lr {lr:G3}"; break; }
+                    best = Math.Min(best, s);
+                    if (step > 5 && s > divergence * best) { stop = $"the loss diverged (above {divergence}x its minimum) at lr {lr:G3}"; break; }
+                    if (step >= steps) break;
                 }
                 if (step == before) throw new DatasetException("lr-find: the training data produced no batch.");
             }

@@ -236,43 +236,34 @@ public sealed class Trainer(TrainOptions options)
         // Frozen BatchNorm layers normalise with their running statistics and leave them unchanged (Keras).
         Models.Freezing.KeepFrozenBatchNormInEval(model);
         var sums = task.CreateMetrics(validation: false);
-        skipped = 0;
+        using var loop = BatchLoop.Training(device, cancellationToken);
         int step = 0;
-        foreach (var batch in batches)
+        foreach (var batch in loop.Batches(batches))
         {
-            using (batch)
+            foreach (var cb in callbacks)
+                cb.OnBatchBegin(step);
+            loop.Step(batch, (x, y) =>                                          // x [B, C, H, W], y [B]
             {
-                skipped += batch.Skipped.Count;
-                if (batch.Size == 0)
-                    continue;
-                // Between steps only: the previous step (and its callbacks) are done, this one has not begun.
-                cancellationToken.ThrowIfCancellationRequested();
-                foreach (var cb in callbacks)
-                    cb.OnBatchBegin(step);
+                optimizer.zero_grad();
+                var output = model.call(x);                                     // [B, K] for classification
+                var loss = task.ComputeLoss(output, y, training: true);
+                loss.Total.backward();
+                optimizer.step();
+                sums.Add(loss, output, y);
+            });
 
-                using (var scope = NewDisposeScope())
-                {
-                    var x = batch.Images.to(device);                                // [B, C, H, W]
-                    var y = batch.Labels.to(device);                                // [B]
-                    optimizer.zero_grad();
-                    var output = model.call(x);                                     // [B, K] for classification
-                    var loss = task.ComputeLoss(output, y, training: true);
-                    loss.Total.backward();
-                    optimizer.step();
-                    sums.Add(loss, output, y);
-                }
-
-                var batchLogs = sums.ToLogs();
-                batchLogs[LogNames.Images] = sums.Samples;
-                batchLogs[LogNames.Skipped] = skipped;
-                foreach (var cb in callbacks)
-                    cb.OnBatchEnd(step, batchLogs);
-                step++;
-                _stepsInEpoch = step;
-            }
+            // Outside the step's scope: callbacks may keep what they make.
+            var batchLogs = sums.ToLogs();
+            batchLogs[LogNames.Images] = sums.Samples;
+            batchLogs[LogNames.Skipped] = loop.Skipped.Count;
+            foreach (var cb in callbacks)
+                cb.OnBatchEnd(step, batchLogs);
+            step++;
+            _stepsInEpoch = step;
             if (StopTraining)
                 break;
         }
+        skipped = loop.Skipped.Count;
         if (sums.Samples == 0)
             throw new DatasetException($"Epoch {epoch + 1}: the training data produced no batch (empty dataset, or every image unreadable).");
         if (!StopTraining)
@@ -297,33 +288,17 @@ public sealed class Trainer(TrainOptions options)
     public static Dictionary<string, double> Evaluate(nn.Module<Tensor, Tensor> model, IEnumerable<Batch> batches,
         ITrainingTask task, Device? device = null, CancellationToken cancellationToken = default)
     {
-        device ??= CPU;
-        bool wasTraining = model.training;
-        model.eval();
         var sums = task.CreateMetrics(validation: true);
-        int skipped = 0;
-        try
+        int skipped;
+        using (var loop = BatchLoop.Evaluation(model, device, cancellationToken))
         {
-            using var _ = no_grad();
-            foreach (var batch in batches)
-            {
-                using (batch)
+            foreach (var batch in loop.Batches(batches))
+                loop.Step(batch, (x, y) =>                                      // x [B, C, H, W], y [B]
                 {
-                    skipped += batch.Skipped.Count;
-                    if (batch.Size == 0)
-                        continue;
-                    cancellationToken.ThrowIfCancellationRequested();
-                    using var scope = NewDisposeScope();
-                    var x = batch.Images.to(device);                                // [B, C, H, W]
-                    var y = batch.Labels.to(device);                                // [B]
-                    var output = model.call(x);                                     // [B, K] for classification
+                    var output = model.call(x);                                 // [B, K] for classification
                     sums.Add(task.ComputeLoss(output, y, training: false), output, y);
-                }
-            }
-        }
-        finally
-        {
-            model.train(wasTraining);
+                });
+            skipped = loop.Skipped.Count;
         }
         var logs = sums.ToLogs();
         logs[LogNames.Skipped] = skipped;

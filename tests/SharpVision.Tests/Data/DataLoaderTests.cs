@@ -39,12 +39,14 @@ public class DataLoaderTests
         return new ClassificationDataset(samples, ["a", "b", "c"]);
     }
 
-    private sealed record Taken(float[] Images, long[] Labels, int[] Ids, string[] Skipped);
+    private sealed record Taken(float[] Images, long[] Labels, int[] Ids, string[] Skipped, int[] Indices);
 
-    private static List<Taken> Take(DataLoader loader, int epoch)
+    private static List<Taken> Take(DataLoader loader, int epoch) => Take(loader.Epoch(epoch));
+
+    private static List<Taken> Take(IEnumerable<Batch> batches)
     {
         var result = new List<Taken>();
-        foreach (var batch in loader.Epoch(epoch))
+        foreach (var batch in batches)
         {
             using (batch)
             {
@@ -52,7 +54,7 @@ public class DataLoaderTests
                 float[] images = batch.Images.data<float>().ToArray();
                 int plane = 3 * Side * Side;
                 int[] ids = Enumerable.Range(0, batch.Size).Select(b => (int)images[b * plane]).ToArray();
-                result.Add(new Taken(images, batch.Labels.data<long>().ToArray(), ids, batch.Skipped.Select(s => s.Path).ToArray()));
+                result.Add(new Taken(images, batch.Labels.data<long>().ToArray(), ids, batch.Skipped.Select(s => s.Path).ToArray(), [.. batch.Indices]));
             }
         }
         return result;
@@ -77,7 +79,7 @@ public class DataLoaderTests
     }
 
     [Fact]
-    public void Order_is_reshuffled_every_epoch()
+    public void Order_is_reshuffled_every_epoch_as_planned()
     {
         using var dir = new TempDir();
         var loader = new DataLoader(MakeDataset(dir, 23), Pipeline, Raw, Options(workers: 0));
@@ -87,6 +89,8 @@ public class DataLoaderTests
 
         Assert.NotEqual(first, second);
         Assert.Equal(first.Order(), second.Order());
+        // The plan names the same order without reading a file (file i holds id i)
+        Assert.Equal(second, loader.Plan(1).SelectMany(p => p));
     }
 
     [Fact]
@@ -147,6 +151,7 @@ public class DataLoaderTests
         // Batch 1 held ids 4..7: id 4 is left out and named.
         Assert.Equal([4, 3, 2], batches.Select(b => b.Ids.Length));
         Assert.Equal([5, 6, 7], batches[1].Ids);
+        Assert.All(batches, b => Assert.Equal(b.Ids, b.Indices)); // each row names its sample
         Assert.Equal([2L, 0L, 1L], batches[1].Labels);
         Assert.Equal([ds.Samples[4].Path], batches[1].Skipped);
         Assert.Equal(1, loader.SkippedImages);
@@ -186,7 +191,7 @@ public class DataLoaderTests
     }
 
     [Fact]
-    public void Steps_per_epoch_continues_the_stream_of_passes_across_epochs()
+    public void Steps_per_epoch_continues_the_stream_of_passes_across_epochs_and_pass_ignores_it()
     {
         // Given 10 samples in batches of 4: a pass is batches of 4, 4, 2
         using var dir = new TempDir();
@@ -209,6 +214,10 @@ public class DataLoaderTests
             Assert.Equal(expected[i].Images, actual[i].Images);
             Assert.Equal(expected[i].Labels, actual[i].Labels);
         }
+        // And Pass(1) of the stepped loader is whole pass 1, bit for bit, whatever StepsPerEpoch says
+        var stepPass1 = Take(stepped.Pass(1));
+        Assert.Equal(pass1.Select(b => b.Indices), stepPass1.Select(b => b.Indices));
+        Assert.Equal(pass1.SelectMany(b => b.Images), stepPass1.SelectMany(b => b.Images));
     }
 
     [Fact]

@@ -92,6 +92,27 @@ public class DetectionLoaderTests
     }
 
     [Fact]
+    public void Detection_batches_carry_their_plan_and_option_errors_name_detection_options()
+    {
+        // Given a shuffled detection loader
+        using var dir = new TempDir();
+        var shapes = ShapesDataset.Generate(dir.Path, 7, seed: 4, size: 64, valFraction: 0);
+        var data = AnnotationLines.Read(shapes.TrainFile, ShapesDataset.Classes);
+        var loader = new DetectionLoader(data, 32, new DetectionLoaderOptions { BatchSize = 3, Seed = 2, Workers = 2 });
+
+        // When an epoch is read, then its batches hold the planned samples in the planned order
+        var indices = new List<int[]>();
+        foreach (var batch in loader.Epoch(2))
+            using (batch) indices.Add([.. batch.Indices]);
+        Assert.Equal(loader.Plan(2), indices);
+        Assert.Equal(0, loader.ActiveWorkers);
+
+        // And a bad option names the detection option record
+        var e = Assert.Throws<InvalidOptionException>(() => new DetectionLoader(data, 32, new DetectionLoaderOptions { BatchSize = 0 }));
+        Assert.Equal("DetectionLoaderOptions.BatchSize", e.Option);
+    }
+
+    [Fact]
     public void Same_seed_gives_same_batches_whatever_the_workers_and_boxes_follow_the_letterbox()
     {
         using var dir = new TempDir();
