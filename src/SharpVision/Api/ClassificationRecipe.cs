@@ -98,12 +98,15 @@ internal static class ClassificationRecipe
         }
         model.to(device);
         bool append = resume && done > 0;
+        // One best checkpoint over every stage: best.svmodel only improves.
+        string monitor = val is null && s.Monitor.StartsWith("val_", StringComparison.Ordinal) ? s.Monitor[4..] : s.Monitor;
+        var best = new ModelCheckpoint(run.BestModel, (path, _) => ModelFile.Save(path, model, config), monitor: monitor, saveBestOnly: true);
+        var runner = new StageRunner(run, model, config, best, events);
         var history = TrainStages.Run(stages, done, (stage, initialEpoch) =>
         {
             ApplyFreezing(s, stage, model, events);
-            // The optimizer state in the checkpoint belongs to the stage of its last epoch.
-            var stageState = state is not null && (state.Phase ?? stage.Number) == stage.Number && state.EpochsCompleted > stage.Start ? state : null;
-            var h = RunPhase(s, stage, stages.Count > 1, model, config, run, train, val, trainLoader, valLoader, augment, device, initialEpoch, stageState, append, events, cancellationToken);
+            var h = RunPhase(s, stage, stages.Count > 1, runner, monitor, model, config, run, train, val, trainLoader, valLoader, augment, device, initialEpoch, state, append, events, cancellationToken);
+            state = null; // only the first stage run after a resume continues from the checkpoint
             append = true; // later stages append to the same files
             return h;
         });
@@ -168,7 +171,7 @@ internal static class ClassificationRecipe
         events.Log($"{what} (trainable params: {trainable:N0}, non-trainable params: {frozen:N0}).");
     }
 
-    private static History RunPhase(ClassifierTrainOptions s, TrainStage phase, bool logPhase, ImageClassifier model, ModelConfig config, RunFolder run,
+    private static History RunPhase(ClassifierTrainOptions s, TrainStage phase, bool logPhase, StageRunner runner, string monitor, ImageClassifier model, ModelConfig config, RunFolder run,
         ClassificationDataset train, ClassificationDataset? val, DataLoader trainLoader, DataLoader? valLoader, AugmentOptions augment,
         torch.Device device, int initialEpoch, TrainingState? state, bool append, TrainEvents events, CancellationToken cancellationToken)
     {
@@ -220,57 +223,43 @@ internal static class ClassificationRecipe
             using var optimizer = phase.Number == 2
                 ? BuildGroupedOptimizer(s, model, baseLr, events)
                 : OptimizerFactory.Create(s.Optimizer, model.parameters().Where(p => p.requires_grad), s.Lr, s.Momentum, s.Nesterov, s.WeightDecay);
-            var trainer = new Trainer(options);
-            trainer.Warning += w => events.Log($"warning: {w}");
-
-            string monitor = val is null && s.Monitor.StartsWith("val_", StringComparison.Ordinal) ? s.Monitor[4..] : s.Monitor;
-            var named = new Dictionary<string, Callback>
-            {
-                ["best_checkpoint"] = new ModelCheckpoint(run.BestModel, (path, _) => ModelFile.Save(path, model, config), monitor: monitor, saveBestOnly: true),
-            };
+            var named = new Dictionary<string, Callback>();
             EarlyStopping? early = null;
             if (s.Patience is { } patience) named["early_stopping"] = early = new EarlyStopping(monitor: monitor, patience: patience, restoreBestWeights: true);
             if (s.ReduceLrPatience is { } rp) named["reduce_lr"] = new ReduceLROnPlateau(monitor: monitor, factor: s.ReduceLrFactor, patience: rp);
 
-            var callbacks = new List<Callback>();
-            if (logPhase) callbacks.Add(new PhaseColumns(phase.Number));
-            callbacks.Add(new CsvLogger(run.ResultsCsv, append: append));
-            callbacks.Add(new TerminateOnNaN());
-            callbacks.AddRange(named.Values);
+            var afterNamed = new List<Callback>();
             switch (s.Schedule)
             {
                 // The base rate is the configured one, not the optimizer's current rate (which a resume restores).
-                case "step": callbacks.Add(new StepLR(Math.Max(1, s.Epochs / 3), baseLr: baseLr)); break;
-                case "cosine": callbacks.Add(new CosineLR(s.Epochs, baseLr: baseLr)); break;
-                case "onecycle": callbacks.Add(new OneCycleLR(baseLr, trainLoader.BatchesPerEpoch, s.Epochs)); break;
+                case "step": afterNamed.Add(new StepLR(Math.Max(1, s.Epochs / 3), baseLr: baseLr)); break;
+                case "cosine": afterNamed.Add(new CosineLR(s.Epochs, baseLr: baseLr)); break;
+                case "onecycle": afterNamed.Add(new OneCycleLR(baseLr, trainLoader.BatchesPerEpoch, s.Epochs)); break;
             }
-            string stepsCsv = Path.Combine(run.Path, "steps.csv");
-            if (s.LogEvery is { } every)
-            {
-                callbacks.Add(new StepLogger(stepsCsv, every, append: append));
-            }
-            callbacks.Add(new CurvesCallback(run.ResultsCsv, run.CurvesPng));
-            // Last: the resumable checkpoint, taken after every other callback has updated its counters and the rate.
-            int? phaseNumber = logPhase ? phase.Number : null;
-            callbacks.Add(new ModelCheckpoint(run.LastModel, (path, _) =>
-                ModelFile.Save(path, model, config, RunResume.CheckpointEntries(trainer, named, optimizer, phaseNumber)))
-            { InterruptedPath = run.InterruptedModel });
-            callbacks.AddRange(events.CallbacksWithReports());
+            if (s.LogEvery is { } every) afterNamed.Add(new StepLogger(Path.Combine(run.Path, "steps.csv"), every, append: append));
 
-            if (state is not null)
+            return runner.Run(new StageRunner.Stage
             {
-                RunResume.RestoreOptimizer(run, optimizer, state);
-                if (early is not null && File.Exists(run.BestModel))
+                Plan = phase,
+                InitialEpoch = initialEpoch,
+                Options = options,
+                Optimizer = optimizer,
+                Trained = trained,
+                TrainBatches = trainBatches,
+                ValBatches = valBatches,
+                Named = named,
+                BeforeLog = logPhase ? [new PhaseColumns(phase.Number)] : [],
+                AfterNamed = afterNamed,
+                Append = append,
+                Resume = state,
+                OnResume = _ =>
                 {
-                    var best = ReadWeights(run.BestModel);
+                    if (early is null || !File.Exists(run.BestModel)) return;
+                    var bestWeights = ReadWeights(run.BestModel);
                     // On cached features the trainer's model is the HeadModel, which holds the classifier as "model".
-                    early.SetBestWeights(trainCache is null ? best : best.ToDictionary(kv => "model." + kv.Key, kv => kv.Value));
-                }
-                // Last: building networks above draws from libtorch's generator; the restored state must be what
-                // the next epoch's dropout sees, as in the uninterrupted run.
-                state.Restore(named);
-            }
-            return trainer.Fit(trained, trainBatches, valBatches, callbacks, optimizer, cancellationToken);
+                    early.SetBestWeights(trainCache is null ? bestWeights : bestWeights.ToDictionary(kv => "model." + kv.Key, kv => kv.Value));
+                },
+            }, cancellationToken);
         }
         finally
         {

@@ -140,43 +140,35 @@ internal static class DetectionRecipe
         // Stage 2 of FineTune: every layer at a tenth of the rate (keras-yolo3's train.py: 1e-3 frozen, then 1e-4).
         var stages = TrainStages.Plan(s.FineTune, s.Epochs);
         var backboneParameters = model.BackboneParameters().ToList();
+        var runner = new StageRunner(run, model, config, best, events);
         var history = TrainStages.Run(stages, state?.EpochsCompleted ?? 0, (stage, initialEpoch) =>
         {
             double lr = stage.Number == 2 ? s.Lr / 10 : s.Lr;
             foreach (var p in model.parameters()) p.requires_grad = true;
             if (stage.FrozenBackbone) foreach (var p in backboneParameters) p.requires_grad = false;
-            int? stageNumber = stage.Number == 0 ? null : stage.Number;
-            if (stageNumber is not null)
+            if (stage.Number != 0)
                 events.Log(stage.FrozenBackbone ? $"Stage 1: {stage.Epochs} epochs with the backbone ({backboneParameters.Sum(p => p.numel()):N0} parameters) frozen, lr {lr:G3}"
                                                 : $"Stage 2: {stage.Epochs} epochs with every layer trainable, lr {lr:G3}");
-            var options = new TrainOptions { Epochs = stage.End, InitialEpoch = initialEpoch, LearningRate = lr, Optimizer = "adam", Task = task, StepsPerEpoch = trainLoader.BatchesPerEpoch, Device = device };
             using var optimizer = OptimizerFactory.Create("adam", model.parameters().Where(p => p.requires_grad), lr, 0, false, 0);
-            var trainer = new Trainer(options);
-            trainer.Warning += w => events.Log($"warning: {w}");
-            // Callbacks whose counters the last checkpoint keeps; early stopping counts within a stage.
-            var named = new Dictionary<string, Callback> { ["best_checkpoint"] = best };
+            // Early stopping counts within a stage.
+            var named = new Dictionary<string, Callback>();
             if (s.Patience is { } patience) named["early_stopping"] = new EarlyStopping(monitor: monitor, mode: mode, patience: patience, restoreBestWeights: false);
-            var callbacks = new List<Callback> { new CsvLogger(run.ResultsCsv, append: initialEpoch > 0, columns: Columns), new TerminateOnNaN() };
-            callbacks.AddRange(named.Values);
-            if (s.Schedule == "cosine") callbacks.Add(new ShiftedCosine(stage.Start, stage.Epochs, lr));
-            // After every callback that updates counters, the rate or the stop flag: the resumable checkpoint.
-            callbacks.Add(new ModelCheckpoint(run.LastModel, (path, _) =>
-                ModelFile.Save(path, model, config, RunResume.CheckpointEntries(trainer, named, optimizer, stageNumber)))
-            { InterruptedPath = run.InterruptedModel });
-            callbacks.Add(new CurvesCallback(run.ResultsCsv, run.CurvesPng));
-            callbacks.AddRange(events.CallbacksWithReports());
-            if (state is not null)
+            var h = runner.Run(new StageRunner.Stage
             {
-                // The optimizer state belongs to the stage of the checkpoint's last epoch; a new stage starts afresh.
-                bool sameStage = initialEpoch > stage.Start && (state.Phase ?? stageNumber) == stageNumber;
-                if (sameStage) RunResume.RestoreOptimizer(run, optimizer, state);
-                // Last: building the network drew from libtorch's generator; the next epoch must see the saved state.
-                state.Restore(sameStage ? named : new Dictionary<string, Callback> { ["best_checkpoint"] = best });
-                state = null;
-            }
-            var h = trainer.Fit(model, trainLoader.Epoch, valLoader is null ? null : () => valLoader.Epoch(0), callbacks, optimizer, cancellationToken);
-            // The next stage starts from this stage's best, so best.svmodel only improves.
-            best.Best = best.Best;
+                Plan = stage,
+                InitialEpoch = initialEpoch,
+                Options = new TrainOptions { Epochs = stage.End, InitialEpoch = initialEpoch, LearningRate = lr, Optimizer = "adam", Task = task, StepsPerEpoch = trainLoader.BatchesPerEpoch, Device = device },
+                Optimizer = optimizer,
+                Trained = model,
+                TrainBatches = trainLoader.Epoch,
+                ValBatches = valLoader is null ? null : () => valLoader.Epoch(0),
+                Named = named,
+                AfterNamed = s.Schedule == "cosine" ? [new ShiftedCosine(stage.Start, stage.Epochs, lr)] : [],
+                Columns = Columns,
+                Append = initialEpoch > 0,
+                Resume = state,
+            }, cancellationToken);
+            state = null; // only the first stage run after a resume continues from the checkpoint
             if (h.StopReason is { } reason) events.Log(reason);
             return h;
         });

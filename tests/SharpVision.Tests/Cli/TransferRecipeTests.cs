@@ -69,6 +69,13 @@ public class TransferRecipeTests : IDisposable
         Assert.Equal(0.005 / 100, double.Parse(rows[2][lrb], CultureInfo.InvariantCulture), 1e-12);
         Assert.Contains("phase 2: everything trainable", log.ToString());
         Assert.Contains("Caching backbone features", log.ToString());
+
+        // And one best checkpoint spans both phases: its record is the lowest val_loss of all 3 epochs, not of phase 2
+        // alone (a phase-2 epoch worse than phase 1's best must not replace best.svmodel)
+        int valLoss = header.IndexOf("val_loss");
+        double lowest = rows.Skip(1).Min(r => double.Parse(r[valLoss], CultureInfo.InvariantCulture));
+        var state = TrainingState.FromJson(SharpVision.Weights.ModelFile.ReadEntry(result.LastPath, TrainingState.Entry)!, result.LastPath);
+        Assert.Equal(lowest, state.Callbacks["best_checkpoint"]["best"], 1e-4);
     }
 
     [Fact]
