@@ -32,7 +32,7 @@ public sealed class CheckpointKillTests(ITestOutputHelper output) : IDisposable
         // Given a run that saves best and last after every epoch (20 images, 16 px minicnn, short epochs)
         string data = TestImages.WriteFolders(Path.Combine(_dir, "data"), perClass: 10);
         string run = Path.Combine(_dir, "run");
-        const int epochs = 10;
+        const int epochs = 30; // enough epochs left for six kills even when epochs take a few milliseconds
         string results = Path.Combine(run, "results.csv");
         string weights = Path.Combine(run, "weights");
 

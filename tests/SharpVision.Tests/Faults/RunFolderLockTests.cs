@@ -17,11 +17,11 @@ public sealed class RunFolderLockTests : IDisposable
     public void Second_training_on_the_same_out_is_refused_naming_folder_and_holder_and_a_killed_holder_does_not_block_resume()
     {
         // Given a training run in progress, long enough to still be running while two more processes start and are
-        // refused (about 2 s each): 8 epochs of 80 images at 48 px (at 16 px with 20 images a quiet machine finished
-        // the whole run first)
+        // refused (about 2 s each): 20 epochs of 80 images at 48 px (at 16 px with 20 images a quiet machine finished
+        // the whole run first, and with glibc's malloc tuned 8 epochs came close)
         string data = TestImages.WriteFolders(Path.Combine(_dir, "data"), perClass: 40);
         string run = Path.Combine(_dir, "run");
-        string[] args = ["train", data, "--model", "minicnn", "--img-size", "48", "--epochs", "8", "--batch", "4", "--workers", "1", "--out", run];
+        string[] args = ["train", data, "--model", "minicnn", "--img-size", "48", "--epochs", "20", "--batch", "4", "--workers", "1", "--out", run];
         using var first = CliProcess.Start(args);
         _ = first.StandardOutput.ReadToEndAsync();
         _ = first.StandardError.ReadToEndAsync();
@@ -46,10 +46,10 @@ public sealed class RunFolderLockTests : IDisposable
         Assert.True(File.Exists(Path.Combine(run, ".lock")));
         var resumed = CliProcess.Run("train", "--resume", run, "--workers", "1");
 
-        // Then the resume takes the folder and finishes the 8 epochs
+        // Then the resume takes the folder and finishes the 20 epochs
         Assert.True(resumed.Code == 0, resumed.Out + resumed.Error);
         Assert.Contains("Resuming", resumed.Out);
-        Assert.Equal(8, File.ReadAllLines(Path.Combine(run, "results.csv")).Length - 1);
+        Assert.Equal(20, File.ReadAllLines(Path.Combine(run, "results.csv")).Length - 1);
         Assert.False(File.Exists(Path.Combine(run, ".lock")));
         Assert.False(File.Exists(Path.Combine(run, ".lock.holder")));
     }
