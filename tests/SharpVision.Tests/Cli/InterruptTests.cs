@@ -69,8 +69,8 @@ public sealed class InterruptTests : IDisposable
 
     private static int Rows(string csv) => File.Exists(csv) ? File.ReadAllLines(csv).Skip(1).Count(l => l.Length > 0) : 0;
 
-    // Long enough that the signal, sent once epoch 1 is logged, lands well before the last epoch ends: with glibc's
-    // malloc tuned, a 16 px 4-epoch run finished in about a second, before the signal arrived (exit 0).
+    // Long enough that the signal, sent once epoch 1 is logged, lands well before the last epoch ends, however fast
+    // the machine (with glibc's malloc tuned a 16 px 4-epoch run takes about a second).
     private const int Epochs = 12;
 
     private string[] TrainArgs(string run, params string[] extra) =>

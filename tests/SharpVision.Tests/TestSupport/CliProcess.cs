@@ -22,9 +22,32 @@ public static class CliProcess
             throw new InvalidOperationException($"kill({p.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
+    [DllImport("libc", EntryPoint = "signal")]
+    private static extern IntPtr SetSignalHandler(int signal, IntPtr handler);
+
+    private static readonly Lazy<bool> SigIntRestored = new(RestoreSigIntIfIgnored);
+
+    /// <summary>
+    /// A test run started in the background (<c>nohup ... &amp;</c>, some CI runners) inherits SIGINT ignored, and a
+    /// child inherits that too: the CLI then rightly never sees Ctrl+C (a program started with SIGINT ignored keeps
+    /// ignoring it, as shells expect) and the signal tests see a run that simply finishes (exit 0). The test process,
+    /// which stands for the user's terminal here, puts SIGINT back to its default before starting children.
+    /// </summary>
+    private static bool RestoreSigIntIfIgnored()
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        if (line is null) return false;
+        ulong ignored = Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16);
+        if ((ignored & (1UL << (SigInt - 1))) == 0) return false;
+        SetSignalHandler(SigInt, IntPtr.Zero); // SIG_DFL
+        return true;
+    }
+
     /// <summary>Starts the CLI with stdout and stderr redirected (read them, or the pipes may fill).</summary>
     public static Process Start(params string[] args)
     {
+        _ = SigIntRestored.Value;
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SharpVision.Cli.dll"));
         foreach (var a in args) info.ArgumentList.Add(a);
