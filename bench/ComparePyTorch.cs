@@ -50,9 +50,15 @@ public static class ComparePyTorch
         string script = FindScript();
         using var py = PyTorchWorker.Start(python, script);
         var init = py.Call(new { op = "init", threads });
+        // PyTorch as users run it (above), and with the malloc settings SharpVision gives itself (NativeAllocator), so a
+        // ratio never credits us with what is only glibc's configuration.
+        using var pyTuned = PyTorchWorker.Start(python, script, TunedMalloc);
+        pyTuned.Call(new { op = "init", threads });
         Console.WriteLine($"compare-pytorch: {reps} repetitions per row after one warm-up each, alternating sides (and who goes first); medians");
         Console.WriteLine($"ours:    TorchSharp {typeof(torch).Assembly.GetName().Version} (libtorch {torch.__version__}), {torch.get_num_threads()} torch thread(s)");
         Console.WriteLine($"PyTorch: torch {init["torch"]}, torchvision {init["torchvision"]}, {init["threads"]} thread(s), BLAS_INFO={init["blas"]}, mkldnn={init["mkldnn"]} ({python})");
+        Console.WriteLine($"PyTorch (tuned malloc): the same, started with {string.Join(" ", TunedMalloc.Select(kv => $"{kv.Key}={kv.Value}"))}");
+        Console.WriteLine($"ours' allocator: {SharpVision.Platform.NativeAllocator.Current?.Detail ?? "not decided"}");
         Console.WriteLine($"machine: {cores} logical cores, load average {TrainBench.LoadAverage()} at start");
 
         bool needsFolder = rows.Any(r => r is "e2e" or "loader-1" or "loader-all");
@@ -63,27 +69,35 @@ public static class ComparePyTorch
 
         using var ours = new OurSide(args.Seed);
         var all = BuildRows(ours, py, dir, cores, Steps, args);
+        var tunedSide = BuildRows(ours, pyTuned, dir, cores, Steps, args).ToDictionary(r => r.Name, r => r.TheirSide);
         CheckParameters(ours, py, rows);
 
-        var table = new Table("row", "ours", "theirs", "ratio", "goal", "ok", "ours min..max", "theirs min..max", "load avg", "compared with");
+        var table = new Table("row", "ours", "theirs", "ratio", "goal", "ok", "theirs tuned", "ratio tuned", "ours min..max", "theirs min..max", "load avg", "compared with");
         var notes = new List<string>();
         foreach (var row in all.Where(r => rows.Contains(r.Name)))
         {
             Console.WriteLine($"[{row.Name}] {row.Label} ...");
+            // The overhead row compares two loops of ours: there is no PyTorch side to tune.
+            var tuned = row.Name == "overhead" ? null : tunedSide[row.Name];
             row.Ours(true);        // warm-up: JIT, kernels, allocator, page cache, worker processes
             row.TheirSide(true);
+            tuned?.Invoke(true);
             var a = new List<double>();
             var b = new List<double>();
+            var c = new List<double>();
             for (int rep = 0; rep < reps; rep++)
             {
-                if (rep % 2 == 0) { a.Add(row.Ours(false)); b.Add(row.TheirSide(false)); }
-                else { b.Add(row.TheirSide(false)); a.Add(row.Ours(false)); }
-                Console.WriteLine($"  rep {rep + 1}: ours {a[^1],7:F1}  theirs {b[^1],7:F1}  ratio {a[^1] / b[^1]:F3}");
+                if (rep % 2 == 0) { a.Add(row.Ours(false)); b.Add(row.TheirSide(false)); if (tuned is not null) c.Add(tuned(false)); }
+                else { if (tuned is not null) c.Add(tuned(false)); b.Add(row.TheirSide(false)); a.Add(row.Ours(false)); }
+                Console.WriteLine($"  rep {rep + 1}: ours {a[^1],7:F1}  theirs {b[^1],7:F1}  ratio {a[^1] / b[^1]:F3}"
+                    + (tuned is null ? "" : $"  theirs tuned {c[^1],7:F1}  ratio {a[^1] / c[^1]:F3}"));
             }
             double ma = Stats.Median(a), mb = Stats.Median(b), ratio = ma / mb;
             string load = TrainBench.LoadAverage().Split(' ')[0];
             table.Add(row.Label, ma.ToString("F1"), mb.ToString("F1"), ratio.ToString("F2"), $">= {row.Goal:F2}",
-                ratio >= row.Goal ? "yes" : "NO", Stats.Range(a, "F1"), Stats.Range(b, "F1"), load, row.Theirs);
+                ratio >= row.Goal ? "yes" : "NO",
+                c.Count == 0 ? "-" : Stats.Median(c).ToString("F1"), c.Count == 0 ? "-" : (ma / Stats.Median(c)).ToString("F2"),
+                Stats.Range(a, "F1"), Stats.Range(b, "F1"), load, row.Theirs);
             if (row.Note.Length > 0) notes.Add($"{row.Label}: {row.Note}");
         }
         Console.WriteLine();
@@ -94,6 +108,14 @@ public static class ComparePyTorch
         Console.WriteLine($"load average at end: {TrainBench.LoadAverage()}");
         return 0;
     }
+
+    /// <summary>The glibc variables equal to what <see cref="SharpVision.Platform.NativeAllocator"/> sets with mallopt.</summary>
+    private static readonly Dictionary<string, string> TunedMalloc = new()
+    {
+        ["MALLOC_MMAP_THRESHOLD_"] = SharpVision.Platform.NativeAllocator.MmapThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["MALLOC_TRIM_THRESHOLD_"] = SharpVision.Platform.NativeAllocator.TrimThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["MALLOC_TOP_PAD_"] = SharpVision.Platform.NativeAllocator.TopPad.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     private static List<Row> BuildRows(OurSide ours, PyTorchWorker py, string? dir, int cores, Func<int, int> steps, BenchArgs args)
     {

@@ -14,8 +14,11 @@ public sealed class PyTorchWorker : IDisposable
 
     private PyTorchWorker(Process process) => _process = process;
 
-    /// <summary>Starts <paramref name="script"/> under <paramref name="python"/>; its stderr goes to ours.</summary>
-    public static PyTorchWorker Start(string python, string script)
+    /// <summary>
+    /// Starts <paramref name="script"/> under <paramref name="python"/>; its stderr goes to ours. <paramref name="environment"/>
+    /// adds variables (glibc reads MALLOC_* only at process start, so a tuned-malloc PyTorch is a second process).
+    /// </summary>
+    public static PyTorchWorker Start(string python, string script, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(python)
         {
@@ -28,6 +31,7 @@ public sealed class PyTorchWorker : IDisposable
         info.ArgumentList.Add(script);
         // Python's own thread count is set by the init request; keep OpenMP from guessing differently first.
         info.Environment.Remove("OMP_NUM_THREADS");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var process = Process.Start(info) ?? throw new SharpVisionException($"could not start {python} {script}");
         return new PyTorchWorker(process);
     }
