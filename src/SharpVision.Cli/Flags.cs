@@ -32,11 +32,28 @@ internal static class Flags
             HelpName = allowed.Length <= 6 ? string.Join('|', allowed) : null,
             Arity = ArgumentArity.ExactlyOne,
             DefaultValueFactory = _ => defaultValue,
-            CustomParser = r => Check(r, "one of " + string.Join(", ", allowed), v => allowed.Contains(v, StringComparer.Ordinal)),
+            CustomParser = r => CheckChoice(r, allowed),
         };
         option.CompletionSources.Add(allowed);
         return option;
     }
+
+    /// <summary>One of <paramref name="allowed"/>, null when left out (also offered to shell completion).</summary>
+    public static Option<string?> ChoiceOrNull(string name, string description, params string[] allowed)
+    {
+        var option = new Option<string?>(name)
+        {
+            Description = description,
+            HelpName = string.Join('|', allowed),
+            Arity = ArgumentArity.ExactlyOne,
+            CustomParser = r => CheckChoice(r, allowed),
+        };
+        option.CompletionSources.Add(allowed);
+        return option;
+    }
+
+    private static string CheckChoice(ArgumentResult r, string[] allowed) =>
+        Check(r, "one of " + string.Join(", ", allowed), v => allowed.Contains(v, StringComparer.Ordinal));
 
     /// <summary>Free text, null when left out.</summary>
     public static Option<string?> Text(string name, string description, string helpName = "VALUE") =>
@@ -55,6 +72,14 @@ internal static class Flags
         {
             Description = description, HelpName = helpName, Arity = ArgumentArity.ExactlyOne,
             CustomParser = r => Check(r, "an existing file or folder", v => File.Exists(v) || Directory.Exists(v), v => $"{v} (not found)"),
+        };
+
+    /// <summary>An existing file (not a folder), null when left out.</summary>
+    public static Option<string?> ExistingFile(string name, string description, string helpName = "FILE") =>
+        new(name)
+        {
+            Description = description, HelpName = helpName, Arity = ArgumentArity.ExactlyOne,
+            CustomParser = r => Check(r, "an existing file", File.Exists, v => $"{v} (not found)"),
         };
 
     /// <summary>A value that <paramref name="parse"/> turns into <typeparamref name="T"/> or refuses (null) with <paramref name="expected"/>.</summary>

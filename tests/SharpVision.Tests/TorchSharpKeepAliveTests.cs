@@ -129,12 +129,12 @@ public class TorchSharpKeepAliveTests(ITestOutputHelper output)
             ("dst.copy_(src.to(dtype))", 100_000, () =>
             {
                 using (no_grad()) target.copy_(source.to(ScalarType.Float32));
-                ExpectSum(target.sum(), 2016f);
+                Expect(target.sum(), 2016f);
             }),
-            ("a.add(b.mul(c))", 100_000, () => ExpectSum(other.add(source.mul(other)).sum(), 2080f)),
-            ("cat([a.view(-1), b.neg()])", 100_000, () => ExpectSum(cat([source.view(-1), other.neg()]).sum(), 1952f)),
+            ("a.add(b.mul(c))", 100_000, () => Expect(other.add(source.mul(other)).sum(), 2080f)),
+            ("cat([a.view(-1), b.neg()])", 100_000, () => Expect(cat([source.view(-1), other.neg()]).sum(), 1952f)),
             // 256 temporaries in one native call: libtorch copies them one after another (retain_ on each), a wide window
-            ("cat(256 views)", 15_000, () => ExpectSum(cat(Enumerable.Range(0, 256).Select(_ => source.view(-1)).ToList()).sum(), 256 * 2016f)),
+            ("cat(256 views)", 15_000, () => Expect(cat(Enumerable.Range(0, 256).Select(_ => source.view(-1)).ToList()).sum(), 256 * 2016f)),
         };
 
         // When each runs its count beside a thread collecting and finalising without pause
@@ -150,15 +150,6 @@ public class TorchSharpKeepAliveTests(ITestOutputHelper output)
 
         // Then every operation ran (an unprotected TorchSharp crashes the process or computes from freed memory)
         Assert.True(failures == 0, string.Join(Environment.NewLine, report));
-    }
-
-    private static void ExpectSum(Tensor result, float expected)
-    {
-        using (result)
-        {
-            float value = result.item<float>();
-            if (value != expected) throw new InvalidOperationException($"expected {expected}, got {value}");
-        }
     }
 
     /// <summary>Checks a one-element result and disposes it; a wrong value (libtorch read a freed Scalar) counts as a failure.</summary>

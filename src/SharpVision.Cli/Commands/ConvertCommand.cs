@@ -36,14 +36,7 @@ public static class ConvertCommand
         };
         fromArg.CompletionSources.Add(Formats);
         var inputArg = Flags.Positional("INPUT", "a lines file, a VOC folder, a YOLO folder (images/ + labels/) or a COCO json");
-        var toOption = new Option<string?>("--to") { Description = "the output's format (default for voc: lines)", HelpName = string.Join('|', Formats) };
-        toOption.CustomParser = r =>
-        {
-            string text = r.Tokens[0].Value;
-            if (!Formats.Contains(text)) r.AddError(new InvalidOptionException("--to", "one of " + string.Join(", ", Formats), text).Message);
-            return text;
-        };
-        toOption.CompletionSources.Add(Formats);
+        var toOption = Flags.ChoiceOrNull("--to", "the output's format (default for voc: lines)", Formats);
         var outOption = new Option<string>("--out") { Description = "a file for lines/coco, a folder for voc/yolo", HelpName = "PATH", Required = true };
         var classesOption = Flags.ExistingPath("--classes", "class names, one per line (default: classes.txt beside INPUT)", "FILE");
         var setsOption = Flags.Text("--sets", "convert voc: the ImageSets/Main sets to read (default: every XML in Annotations/)", "train,val");

@@ -39,14 +39,7 @@ public static class DetectCommand
             boxes. Exit code 0 (even with warnings), 1 when there are no labels at all.
             """);
         var dataArg = Flags.Positional("DATA", "an annotation-lines file, a VOC folder, a YOLO folder (images/ + labels/) or a COCO json");
-        var format = new Option<string?>("--format") { Description = "DATA's format (default: detected)", HelpName = string.Join('|', Formats) };
-        format.CustomParser = r =>
-        {
-            string text = r.Tokens[0].Value;
-            if (!Formats.Contains(text)) r.AddError(new InvalidOptionException("--format", "one of " + string.Join(", ", Formats), text).Message);
-            return text;
-        };
-        format.CompletionSources.Add(Formats);
+        var format = Flags.ChoiceOrNull("--format", "DATA's format (default: detected)", Formats);
         var classes = Flags.ExistingPath("--classes", "class names, one per line (default: classes.txt beside DATA)", "FILE");
         var maxPerKind = Flags.Int("--max-per-kind", "problems listed per kind", 50, min: 1);
         command.Add(dataArg);

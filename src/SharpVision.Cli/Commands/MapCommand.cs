@@ -21,10 +21,10 @@ public static class MapCommand
     public static Command Create()
     {
         var command = new Command("map", Description);
-        var gtOption = ExistingFile("--gt", "ground truth: COCO json (images, annotations, categories), or annotation lines \"path x1,y1,x2,y2,cls ...\" (one image per line; an image without objects has no boxes)", "GT");
-        var dtOption = ExistingFile("--dt", "detections: COCO results json [{image_id, category_id, bbox, score}], or annotation lines \"path x1,y1,x2,y2,cls,score ...\" paired with the ground truth by image path", "DT");
+        var gtOption = Flags.ExistingFile("--gt", "ground truth: COCO json (images, annotations, categories), or annotation lines \"path x1,y1,x2,y2,cls ...\" (one image per line; an image without objects has no boxes)", "GT");
+        var dtOption = Flags.ExistingFile("--dt", "detections: COCO results json [{image_id, category_id, bbox, score}], or annotation lines \"path x1,y1,x2,y2,cls,score ...\" paired with the ground truth by image path", "DT");
         gtOption.Required = dtOption.Required = true;
-        var classesOption = ExistingFile("--classes", "class names, one per line: line i names class index i (category_id i + 1)", "FILE");
+        var classesOption = Flags.ExistingFile("--classes", "class names, one per line: line i names class index i (category_id i + 1)", "FILE");
         var outOption = Flags.Text("--out", "folder for report.txt, metrics.json and pr_curves/pr_<class>.png (default runs/map/expN)", "DIR");
         var jsonOption = Flags.Switch("--json", "one JSON object on stdout: AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl, voc07_mAP, voc12_mAP, per_class {name: AP, AP50, voc07_AP, voc12_AP} (messages go to stderr)");
         foreach (var option in new Option[] { gtOption, dtOption, classesOption, outOption, jsonOption })
@@ -33,17 +33,6 @@ public static class MapCommand
             parse.GetValue(outOption) ?? RunFolder.NextExperiment(Path.Combine("runs", "map")), parse.GetValue(jsonOption)));
         return command;
     }
-
-    private static Option<string?> ExistingFile(string name, string description, string helpName) => new(name)
-    {
-        Description = description, HelpName = helpName, Arity = ArgumentArity.ExactlyOne,
-        CustomParser = r =>
-        {
-            string text = r.Tokens[0].Value;
-            if (!File.Exists(text)) r.AddError(new InvalidOptionException(name, "an existing file", $"{text} (not found)").Message);
-            return text;
-        },
-    };
 
     private static int Run(string gt, string dt, string? classesPath, string outDir, bool json)
     {
