@@ -71,7 +71,11 @@ internal static class ClassificationRecipe
         else
         {
             (model, config) = CreateModel(s, train, augment, events);
-            AtomicFile.WriteAllText(run.ArgsYaml, ArgsYaml.Write(s with { Out = run.Path, Data = Path.GetFullPath(s.Data), Val = s.Val is null ? null : Path.GetFullPath(s.Val), Augment = NullIfEmpty(augment.ToSpec()) }));
+            AtomicFile.WriteAllText(run.ArgsYaml, ArgsYaml.Write(s with
+            {
+                Out = run.Path, Data = Path.GetFullPath(s.Data), Val = s.Val is null ? null : Path.GetFullPath(s.Val),
+                Augment = NullIfEmpty(augment.ToSpec()), Schedule = s.ResolvedSchedule,
+            }));
             Data.Detection.ClassList.Write(run.ClassesTxt, train.Classes);
         }
         var pre = config.Preprocessing;
@@ -229,12 +233,13 @@ internal static class ClassificationRecipe
             if (s.ReduceLrPatience is { } rp) named["reduce_lr"] = new ReduceLROnPlateau(monitor: monitor, factor: s.ReduceLrFactor, patience: rp);
 
             var afterNamed = new List<Callback>();
-            switch (s.Schedule)
+            switch (s.ResolvedSchedule)
             {
                 // The base rate is the configured one, not the optimizer's current rate (which a resume restores).
                 case "step": afterNamed.Add(new StepLR(Math.Max(1, s.Epochs / 3), baseLr: baseLr)); break;
                 case "cosine": afterNamed.Add(new CosineLR(s.Epochs, baseLr: baseLr)); break;
-                case "onecycle": afterNamed.Add(new OneCycleLR(baseLr, trainLoader.BatchesPerEpoch, s.Epochs)); break;
+                // One cycle per stage, as fastai's fine_tune runs fit_one_cycle for the frozen and the unfrozen epochs.
+                case "onecycle": afterNamed.Add(new OneCycleLR(baseLr, trainLoader.BatchesPerEpoch, phase.Epochs, firstEpoch: phase.Start)); break;
             }
             if (s.LogEvery is { } every) afterNamed.Add(new StepLogger(Path.Combine(run.Path, "steps.csv"), every, append: append));
 

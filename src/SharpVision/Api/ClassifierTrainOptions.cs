@@ -35,7 +35,11 @@ public sealed record ClassifierTrainOptions
     public double LabelSmoothing { get; init; }
     public string ClassWeight { get; init; } = "none";
     public string? Augment { get; init; }
-    public string Schedule { get; init; } = "none";
+    /// <summary>
+    /// The learning-rate schedule: auto (the default: onecycle, or none when <see cref="ReduceLrPatience"/> manages the
+    /// rate, as in Keras), none, step, cosine or onecycle. See <see cref="ResolvedSchedule"/>.
+    /// </summary>
+    public string Schedule { get; init; } = "auto";
     public string Monitor { get; init; } = "val_loss";
     /// <summary>EarlyStopping patience; null = no early stopping.</summary>
     public int? Patience { get; init; }
@@ -66,6 +70,16 @@ public sealed record ClassifierTrainOptions
     public int? CacheAugmented { get; init; }
     /// <summary>auto (cache backbone features whenever the backbone is frozen and the inputs are fixed) or off.</summary>
     public string FeatureCache { get; init; } = "auto";
+
+    /// <summary>The schedules <see cref="Schedule"/> accepts.</summary>
+    public static readonly IReadOnlyList<string> Schedules = ["auto", "none", "step", "cosine", "onecycle"];
+
+    /// <summary>
+    /// The schedule that runs: <see cref="Schedule"/>, with auto made onecycle (fastai's <c>fit_one_cycle</c>, PyTorch's
+    /// <c>OneCycleLR</c>: <see cref="Lr"/> is the peak) or none when <see cref="ReduceLrPatience"/> is set (ReduceLROnPlateau
+    /// then owns the rate, as in the Keras tutorials; a schedule would overwrite its reductions).
+    /// </summary>
+    public string ResolvedSchedule => Schedule != "auto" ? Schedule : ReduceLrPatience is null ? "onecycle" : "none";
 
     /// <summary>The epochs the run lasts: E1 + E2 with <see cref="FineTune"/>, else <see cref="Epochs"/>.</summary>
     public int TotalEpochs => FineTune is { } ft ? ft.Frozen + ft.Unfrozen : Epochs;
@@ -100,6 +114,8 @@ public sealed record ClassifierTrainOptions
         if (Batch < 1) throw new InvalidOptionException(Name(nameof(Batch)), "an integer >= 1", Batch.ToString(CultureInfo.InvariantCulture));
         if (Labels is not ("auto" or "binary" or "categorical"))
             throw new InvalidOptionException(Name(nameof(Labels)), "one of auto, binary, categorical", Labels);
+        if (!Schedules.Contains(Schedule))
+            throw new InvalidOptionException(Name(nameof(Schedule)), "one of " + string.Join(", ", Schedules), Schedule);
         if (FeatureCache is not ("auto" or "off"))
             throw new InvalidOptionException(Name(nameof(FeatureCache)), "one of auto, off", FeatureCache);
         return this;

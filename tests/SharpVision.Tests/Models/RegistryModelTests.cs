@@ -75,6 +75,7 @@ public class RegistryModelTests
 
     [Theory]
     [InlineData("smallcnn", 1, 150, 3_453_121L)]
+    [InlineData("minicnn", 10, 28, 288_746L)] // widths 32/64/128 (MiniCnn's remarks say why)
     [InlineData("vgg16", 1000, 224, 138_357_544L)]
     [InlineData("resnet18", 1000, 224, 11_689_512L)]
     [InlineData("resnet34", 1000, 224, 21_797_672L)]
