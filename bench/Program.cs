@@ -21,11 +21,14 @@ public static class Program
         ["detect"] = ("yolov3-tiny 416 inference images/s next to darknet's on the same images", DetectBench.Run),
         ["detect-train"] = ("[model] [size] [batch] [steps]: ms per YOLO training step by phase (data, forward, loss, backward, step)", DetectTrainBench.Run),
         ["compare-pytorch"] = ("ours vs PyTorch (python3-torch) row by row [--rows a,b] [--threads N] [--python PATH] (bench/compare-pytorch installs it)", ComparePyTorch.Run),
+        ["resnet-profile"] = ("[train|infer] [--steps N] [--batch N] [--channels-last]: ms per resnet18 224 step (with ONEDNN_VERBOSE=1 | bench/onednn_profile.py: per primitive)", ResNetProfile.Run),
         ["memory"] = ("RSS and live tensors per epoch over a 20-epoch fit with validation and callbacks [--epochs N]", MemoryBench.Run),
     };
 
     public static int Main(string[] args)
     {
+        // As the CLI does first: the malloc settings, oneDNN's routing and cache fix, before libtorch allocates.
+        SharpVision.Platform.TorchRuntime.Initialize();
         try
         {
             if (args.Length > 0 && OwnOptions.TryGetValue(args[0], out var own))
