@@ -13,6 +13,7 @@ public static class Program
         ["loader"] = ("decode+resize+augment images/s on 1 and all workers, and per-stage ms/image", LoaderBench.Run),
         ["train"] = ("smallcnn training images/s from JPEG files vs the same batches in memory, and their ratio", TrainBench.Run),
         ["engines"] = ("resnet18 224 b32 inference images/s on TorchSharp vs ONNX Runtime (our export), same threads and batches; ratio = onnxruntime / torch", EngineBench.Run),
+        ["precision"] = ("resnet18 224 batch-16 training ms/step in fp32 vs bf16 mixed precision, and the speed-up", PrecisionBench.Run),
     };
 
     /// <summary>Benches that read their own options (positional values, --rows, --scratch, ...).</summary>
