@@ -89,8 +89,8 @@ public static class ArgsYaml
         var type = Nullable.GetUnderlyingType(propertyType) ?? propertyType;
         if (type == typeof(string)) return text;
         if (type.IsEnum)
-            return Enum.TryParse(type, text, ignoreCase: true, out var member) && Enum.IsDefined(type, member!) && !char.IsAsciiDigit(text[0])
-                ? member! : throw new FormatException();
+            return Enum.GetNames(type).FirstOrDefault(n => n.Equals(text, StringComparison.OrdinalIgnoreCase)) is { } name
+                ? Enum.Parse(type, name) : throw new FormatException();
         if (typeof(ITuple).IsAssignableFrom(type) && type.IsValueType)
         {
             var items = type.GetGenericArguments();

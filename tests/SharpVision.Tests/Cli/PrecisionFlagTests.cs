@@ -64,14 +64,17 @@ public class PrecisionFlagTests : IDisposable
         Assert.Contains("\nprecision: fp32\n", ArgsYaml.Write(new ClassifierTrainOptions()));
     }
 
-    [Fact]
-    public void Malformed_precision_in_args_yaml_names_the_key_and_the_choices()
+    [Theory]
+    [InlineData("fp8")]
+    [InlineData("1")]          // a member's number is not its name
+    [InlineData("'fp32,bf16'")] // nor is a combination of names
+    public void Malformed_precision_in_args_yaml_names_the_key_and_the_choices(string value)
     {
         string path = Path.Combine(_dir, "args.yaml");
-        File.WriteAllText(path, "data: 'd'\nprecision: fp8\n");
+        File.WriteAllText(path, $"data: 'd'\nprecision: {value}\n");
 
         var e = Assert.Throws<SharpVisionException>(() => ArgsYaml.Read<ClassifierTrainOptions>(path, "sharpvision train"));
 
-        Assert.EndsWith("precision must be one of fp32, bf16. Received: fp8", e.Message);
+        Assert.EndsWith($"precision must be one of fp32, bf16. Received: {value.Trim('\'')}", e.Message);
     }
 }
