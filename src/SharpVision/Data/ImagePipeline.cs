@@ -15,13 +15,15 @@ public static class ImagePipeline
 {
     public static Func<string, Random, RgbImage> Create(Preprocessing preprocessing, Augmenter? augmenter = null, DecodeOptions? decode = null)
     {
-        var input = Input(preprocessing, decode);
         if (augmenter is null || augmenter.Options.IsIdentity)
+        {
+            var input = Input(preprocessing, decode);
             return (path, _) => input(path);
+        }
         // Training: decode (at the JPEG DCT scale, never below the input size), then one warp that both augments and
         // resizes to Size x Size: no separate resize pass, no intermediate image.
         int size = preprocessing.Size;
-        var options = (decode ?? DecodeOptions.Default) with { TargetSize = (size, size) };
+        var options = Decoding(preprocessing, decode);
         var interpolation = preprocessing.Interpolation;
         return (path, rng) => augmenter.Apply(ImageDecoder.Decode(path, options), rng, size, size, interpolation);
     }
@@ -33,8 +35,7 @@ public static class ImagePipeline
     public static Func<string, RgbImage> Input(Preprocessing preprocessing, DecodeOptions? decode = null)
     {
         int size = preprocessing.Size;
-        // Decoding may shrink a JPEG by its DCT scale first, never below the target size.
-        var options = (decode ?? DecodeOptions.Default) with { TargetSize = (size, size) };
+        var options = Decoding(preprocessing, decode);
         var interpolation = preprocessing.Interpolation;
         return path =>
         {
@@ -42,4 +43,8 @@ public static class ImagePipeline
             return image.Width == size && image.Height == size ? image : Resizer.Resize(image, size, size, interpolation);
         };
     }
+
+    /// <summary>Decoding may shrink a JPEG by its DCT scale first, never below the input size.</summary>
+    private static DecodeOptions Decoding(Preprocessing preprocessing, DecodeOptions? decode) =>
+        (decode ?? DecodeOptions.Default) with { TargetSize = (preprocessing.Size, preprocessing.Size) };
 }
