@@ -18,7 +18,7 @@ public static class ComparePyTorch
 {
     /// <summary>The rows in print order; <c>--rows a,b</c> picks some.</summary>
     public static readonly string[] RowNames =
-        ["train-smallcnn", "train-resnet18", "infer-resnet18", "e2e", "loader-1", "loader-all", "overhead"];
+        ["train-smallcnn", "train-resnet18", "infer-resnet18", "e2e", "loader-1", "loader-1-draft", "loader-all", "loader-all-draft", "overhead"];
 
     private const int SmallBatch = 32, ResNetTrainBatch = 16, ResNetInferBatch = 32, ResNetClasses = 1000;
     private const double AdamLr = 1e-4, SgdLr = 0.01, SgdMomentum = 0.9;
@@ -41,7 +41,7 @@ public static class ComparePyTorch
 
         int cores = Environment.ProcessorCount;
         int threads = Math.Max(1, args.TorchThreads ?? cores);
-        int reps = Math.Max(1, args.Reps ?? 3);
+        int reps = Math.Max(1, args.Reps ?? 5);
         int images = args.Images ?? 500;
         int Steps(int fallback) => Math.Max(1, args.Steps ?? fallback);
         torch.set_num_threads(threads);
@@ -61,7 +61,7 @@ public static class ComparePyTorch
         Console.WriteLine($"ours' allocator: {SharpVision.Platform.NativeAllocator.Current?.Detail ?? "not decided"}");
         Console.WriteLine($"machine: {cores} logical cores, load average {TrainBench.LoadAverage()} at start");
 
-        bool needsFolder = rows.Any(r => r is "e2e" or "loader-1" or "loader-all");
+        bool needsFolder = rows.Any(r => r == "e2e" || r.StartsWith("loader", StringComparison.Ordinal));
         string? dir = needsFolder ? PhotoFolder.Ensure(images, args.Seed, Console.Out) : null;
         if (dir is not null)
             Console.WriteLine($"JPEG folder: {images} images {PhotoFolder.Width}x{PhotoFolder.Height} q{PhotoFolder.Quality} " +
@@ -72,7 +72,7 @@ public static class ComparePyTorch
         var tunedSide = BuildRows(ours, pyTuned, dir, cores, Steps, args).ToDictionary(r => r.Name, r => r.TheirSide);
         CheckParameters(ours, py, rows);
 
-        var table = new Table("row", "ours", "theirs", "ratio", "goal", "ok", "theirs tuned", "ratio tuned", "ours min..max", "theirs min..max", "load avg", "compared with");
+        var table = new Table("row", "ours", "theirs", "ratio", "goal", "ok", "theirs tuned", "ratio tuned", "ours min..max", "theirs min..max", "ours faults/step", "load avg", "compared with");
         var notes = new List<string>();
         foreach (var row in all.Where(r => rows.Contains(r.Name)))
         {
@@ -80,6 +80,7 @@ public static class ComparePyTorch
             // The overhead row compares two loops of ours: there is no PyTorch side to tune.
             var tuned = row.Name == "overhead" ? null : tunedSide[row.Name];
             row.Ours(true);        // warm-up: JIT, kernels, allocator, page cache, worker processes
+            ours.FaultsPerStep.Clear();
             row.TheirSide(true);
             tuned?.Invoke(true);
             var a = new List<double>();
@@ -97,7 +98,9 @@ public static class ComparePyTorch
             table.Add(row.Label, ma.ToString("F1"), mb.ToString("F1"), ratio.ToString("F2"), $">= {row.Goal:F2}",
                 ratio >= row.Goal ? "yes" : "NO",
                 c.Count == 0 ? "-" : Stats.Median(c).ToString("F1"), c.Count == 0 ? "-" : (ma / Stats.Median(c)).ToString("F2"),
-                Stats.Range(a, "F1"), Stats.Range(b, "F1"), load, row.Theirs);
+                Stats.Spread(a, "F1"), Stats.Spread(b, "F1"),
+                row.Name.StartsWith("train", StringComparison.Ordinal) && ours.FaultsPerStep.Count > 0 ? Stats.Median(ours.FaultsPerStep).ToString("F0") : "-",
+                load, row.Theirs);
             if (row.Note.Length > 0) notes.Add($"{row.Label}: {row.Note}");
         }
         Console.WriteLine();
@@ -120,7 +123,7 @@ public static class ComparePyTorch
     private static List<Row> BuildRows(OurSide ours, PyTorchWorker py, string? dir, int cores, Func<int, int> steps, BenchArgs args)
     {
         int size = LoaderBench.ImageSize;
-        int smallSteps = steps(8), resSteps = steps(3), e2eSteps = steps(10), overheadSteps = steps(8);
+        int smallSteps = steps(8), resSteps = steps(10), e2eSteps = steps(10), overheadSteps = steps(8);
         // The warm-up runs two steps: enough for the JIT, libtorch's kernels and the allocator.
         static int W(bool warm, int n) => warm ? Math.Min(n, 2) : n;
         var plan = ThreadPlan.Choose(cores, args.Workers);
@@ -134,22 +137,31 @@ public static class ComparePyTorch
                 w => ours.TrainFit("resnet18", 224, ResNetTrainBatch, ResNetClasses, W(w, resSteps), "sgd", SgdLr),
                 w => py.Rate(new { op = "train", model = "resnet18", size = 224, batch = ResNetTrainBatch, classes = ResNetClasses, steps = W(w, resSteps), optimizer = "sgd", lr = SgdLr }),
                 "SGD momentum 0.9, softmax CE over 1000 classes"),
-            new("infer-resnet18", $"infer resnet18 224 b{ResNetInferBatch} (eval, no_grad)", "PyTorch no_grad", 1.0,
+            new("infer-resnet18", $"infer resnet18 224 b{ResNetInferBatch} (eval, no_grad)", "PyTorch no_grad", 1.2,
                 w => ours.Infer(224, ResNetInferBatch, W(w, resSteps)),
                 w => py.Rate(new { op = "infer", model = "resnet18", size = 224, batch = ResNetInferBatch, classes = ResNetClasses, steps = W(w, resSteps) }),
-                "ours through Trainer.Evaluate (also computes loss and accuracy)"),
+                "both: eval, no_grad, forward + softmax + probabilities copied out per batch (what predict does); no loss or accuracy"),
             new("e2e", $"JPEG->augment->train smallcnn b{SmallBatch}", $"PyTorch DataLoader nw={cores}", 1.5,
                 w => ours.EndToEnd(dir!, SmallBatch, W(w, e2eSteps), plan.Workers, AdamLr),
                 w => py.Rate(new { op = "e2e", dir, size, batch = SmallBatch, steps = W(w, e2eSteps), workers = cores, optimizer = "adam", lr = AdamLr }),
                 $"ours: default ThreadPlan = {plan.Workers} decode worker(s) + {plan.TorchThreads} torch threads (bench uses {torch.get_num_threads()}); " +
-                $"PyTorch: {cores} worker processes (persistent) + {torch.get_num_threads()} torch threads; PIL decodes at full size, we decode at the JPEG DCT scale"),
-            new("loader-1", "decode+resize+augment, 1 worker", "PyTorch DataLoader nw=0", 1.5,
-                w => ours.Loader(dir!, SmallBatch, 1),
+                $"PyTorch: {cores} worker processes (persistent; each timed call ends its pass untimed, so no worker prefetches while our side runs) + {torch.get_num_threads()} torch threads; PIL decodes at full size, we decode at the JPEG DCT scale"),
+            new("loader-1", "decode+resize+augment, 1 thread", "PyTorch DataLoader nw=0", 1.5,
+                w => ours.Loader(dir!, SmallBatch, 0),
                 w => py.Rate(new { op = "loader", dir, size, batch = SmallBatch, workers = 0, threads = 1 }),
-                "one pass over the folder, batch 32, floats out; PyTorch's num_workers=0 decodes in the main process, given 1 torch thread (with 2, ToTensor's OpenMP barriers cost it ~20 ms/image on this busy machine)"),
-            new($"loader-all", $"decode+resize+augment, {cores} workers", $"PyTorch DataLoader nw={cores}", 1.5,
+                "one pass over the folder, batch 32, floats out, on one thread each: ours Workers=0 (decodes on the enumerating thread), " +
+                "PyTorch num_workers=0 with 1 torch thread (with 2, ToTensor's OpenMP barriers cost it ~20 ms/image on a busy machine)"),
+            new("loader-1-draft", "decode+resize+augment, 1 thread", "the same, PIL draft()", 1.0,
+                w => ours.Loader(dir!, SmallBatch, 0),
+                w => py.Rate(new { op = "loader", dir, size, batch = SmallBatch, workers = 0, threads = 1, draft = true }),
+                "decoders like for like: PIL's draft() decodes at the JPEG DCT scale as ours does (the largest 1/2, 1/4, 1/8 reduction still >= the target)"),
+            new("loader-all", $"decode+resize+augment, {cores} workers", $"PyTorch DataLoader nw={cores}", 1.5,
                 w => ours.Loader(dir!, SmallBatch, cores),
                 w => py.Rate(new { op = "loader", dir, size, batch = SmallBatch, workers = cores }),
+                "a full pass each, so PyTorch's persistent workers are idle when our side is timed"),
+            new("loader-all-draft", $"decode+resize+augment, {cores} workers", $"the same, PIL draft()", 1.0,
+                w => ours.Loader(dir!, SmallBatch, cores),
+                w => py.Rate(new { op = "loader", dir, size, batch = SmallBatch, workers = cores, draft = true }),
                 ""),
             new("overhead", $"Trainer.Fit vs bare loop, smallcnn b{SmallBatch}", "bare TorchSharp loop", 0.97,
                 w => ours.TrainFit("smallcnn-overhead", size, SmallBatch, 1, W(w, overheadSteps), "adam", AdamLr),
@@ -206,6 +218,20 @@ public static class ComparePyTorch
             return model;
         }
 
+        /// <summary>Minor page faults per training step of each timed <see cref="TrainFit"/>, for the table (cleared per row).</summary>
+        public List<double> FaultsPerStep { get; } = [];
+
+        /// <summary>The process's minor page faults so far (/proc/self/stat field 10), 0 off Linux.</summary>
+        private static long MinorFaults()
+        {
+            const string stat = "/proc/self/stat";
+            if (!File.Exists(stat)) return 0;
+            string text = File.ReadAllText(stat);
+            // Fields after the ")" that closes the command name: state is field 3, minflt field 10.
+            var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[7], System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         public long Parameters(string model, int classes) => Model(model, classes).parameters().Sum(p => p.numel());
 
         /// <summary>Four random batches of the given shape (the Python side holds its own), reused in turn.</summary>
@@ -242,13 +268,19 @@ public static class ComparePyTorch
         {
             var net = Model(model, classes);
             var batches = Batches(size, batch, classes);
-            var trainer = new Trainer(new TrainOptions
+            var options = new TrainOptions
             {
                 Epochs = 1, Optimizer = optimizer, LearningRate = lr, Momentum = optimizer == "sgd" ? SgdMomentum : 0, StepsPerEpoch = steps,
-            });
+            };
+            var trainer = new Trainer(options);
+            // Built outside the clock, as compare_pytorch.py builds its optimizer before its timer starts.
+            using var opt = OptimizerFactory.Create(options.Optimizer, net.parameters(), options.LearningRate, options.Momentum, options.Nesterov, options.WeightDecay);
+            long faults = MinorFaults();
             var clock = Stopwatch.StartNew();
-            trainer.Fit(net, _ => Cycle(batches).Take(steps), validation: null);
-            return steps * batch / clock.Elapsed.TotalSeconds;
+            trainer.Fit(net, _ => Cycle(batches).Take(steps), validation: null, optimizer: opt);
+            double rate = steps * batch / clock.Elapsed.TotalSeconds;
+            FaultsPerStep.Add((MinorFaults() - faults) / (double)steps);
+            return rate;
         }
 
         /// <summary>The loop anyone would write by hand with TorchSharp, on the same model and batches as TrainFit.</summary>
@@ -273,14 +305,28 @@ public static class ComparePyTorch
             return steps * batch / clock.Elapsed.TotalSeconds;
         }
 
-        /// <summary>resnet18 in eval mode without gradients through <see cref="Trainer.Evaluate(nn.Module{Tensor, Tensor}, IEnumerable{Batch}, Device?, double, int, CancellationToken)"/>.</summary>
+        /// <summary>
+        /// resnet18 in eval mode without gradients: forward, softmax and the probabilities copied out, as <c>predict</c>
+        /// does per batch (and compare_pytorch.py's infer op); no loss or accuracy, which PyTorch's side does not compute.
+        /// </summary>
         public double Infer(int size, int batch, int steps)
         {
             var net = Model("resnet18", ResNetClasses);
             var batches = Batches(size, batch, ResNetClasses);
+            net.eval();
             var clock = Stopwatch.StartNew();
-            Trainer.Evaluate(net, Cycle(batches).Take(steps));
-            return steps * batch / clock.Elapsed.TotalSeconds;
+            using (no_grad())
+            {
+                for (int step = 0; step < steps; step++)
+                {
+                    using var scope = NewDisposeScope();
+                    var probabilities = net.call(batches[step % batches.Count].Images).softmax(1); // [B, 1000]
+                    probabilities.data<float>().ToArray();
+                }
+            }
+            double rate = steps * batch / clock.Elapsed.TotalSeconds;
+            net.train();
+            return rate;
         }
 
         /// <summary>smallcnn trained from the JPEG folder through DataLoader (augmented), a fresh epoch each call.</summary>

@@ -35,7 +35,7 @@ public static class LoaderBench
         Console.WriteLine($"load average: {TrainBench.LoadAverage()}");
         Console.WriteLine($"{cores} logical cores; {reps} repetitions, alternating; medians (machine shared: expect noise)");
 
-        int[] workerCounts = cores > 1 ? [1, cores] : [1];
+        int[] workerCounts = cores > 1 ? [0, 1, cores] : [0, 1];
         var rates = workerCounts.ToDictionary(w => w, _ => new List<double>());
         // One untimed pass warms the JIT, the page cache and the thread pool.
         Consume(new DataLoader(dataset, pipeline, Preprocessing, new DataLoaderOptions { Workers = 1 }), 0);
@@ -54,7 +54,7 @@ public static class LoaderBench
         foreach (int w in workerCounts)
         {
             double median = Stats.Median(rates[w]);
-            table.Add($"workers = {w}", median.ToString("F1"), Stats.Range(rates[w], "F0"), (median / one).ToString("F2"));
+            table.Add(w == 0 ? "workers = 0 (consuming thread)" : $"workers = {w}", median.ToString("F1"), Stats.Range(rates[w], "F0"), (median / one).ToString("F2"));
         }
         table.Print(Console.Out);
 
@@ -77,55 +77,72 @@ public static class LoaderBench
     }
 
     /// <summary>
-    /// The pipeline's stages timed one by one on this thread over <paramref name="n"/> images, mirroring
-    /// <see cref="ImagePipeline.Create"/> (decode with the target size hint, resize if needed, augment) and
-    /// <see cref="Preprocessing.Fill"/>; full-size decoding is shown for comparison.
+    /// The pipeline's stages timed one by one on this thread over <paramref name="n"/> images: the path the loader
+    /// runs (<see cref="ImagePipeline.Create"/>: decode at the DCT scale, one warp that augments and resizes, then
+    /// <see cref="Preprocessing.Fill"/> and the batch tensor's copy) and, for comparison, the path before the resize
+    /// was folded into the warp (resize to 150, then warp 150 -> 150) and a full-size decode.
     /// </summary>
     private static Table StageCosts(ClassificationDataset dataset, int n)
     {
         var scaled = DecodeOptions.Default with { TargetSize = (ImageSize, ImageSize) };
-        var floats = new float[3 * ImageSize * ImageSize];
-        double read = 0, decode = 0, decodeFull = 0, resize = 0, augment = 0, fill = 0;
+        var floats = new float[32 * 3 * ImageSize * ImageSize];
+        double read = 0, decode = 0, decodeFull = 0, resize = 0, warp150 = 0, warp = 0, fill = 0, copy = 0;
         string decodedSize = "";
         for (int pass = 0; pass < 2; pass++) // pass 0 warms up
         {
-            read = decode = decodeFull = resize = augment = fill = 0;
+            read = decode = decodeFull = resize = warp150 = warp = fill = copy = 0;
             for (int i = 0; i < n; i++)
             {
                 string path = dataset.Samples[i].Path;
                 long t0 = Stopwatch.GetTimestamp();
                 byte[] bytes = File.ReadAllBytes(path);
                 long t1 = Stopwatch.GetTimestamp();
-                var image = ImageDecoder.Decode(bytes, path, scaled);
+                var decoded = ImageDecoder.Decode(bytes, path, scaled);
                 long t2 = Stopwatch.GetTimestamp();
                 _ = ImageDecoder.Decode(bytes, path);
                 long t3 = Stopwatch.GetTimestamp();
-                decodedSize = $"{image.Width}x{image.Height}";
-                if (image.Width != ImageSize || image.Height != ImageSize)
-                    image = Resizer.Resize(image, ImageSize, ImageSize, Preprocessing.Interpolation);
+                decodedSize = $"{decoded.Width}x{decoded.Height}";
+                var resized = Resizer.Resize(decoded, ImageSize, ImageSize, Preprocessing.Interpolation);
                 long t4 = Stopwatch.GetTimestamp();
-                image = Augmenter.Apply(image, new Random(i));
+                _ = Augmenter.Apply(resized, new Random(i));
                 long t5 = Stopwatch.GetTimestamp();
-                Preprocessing.Fill(image, floats);
+                var image = Augmenter.Apply(decoded, new Random(i), ImageSize, ImageSize);
                 long t6 = Stopwatch.GetTimestamp();
+                var sample = floats.AsSpan(i % 32 * 3 * ImageSize * ImageSize, 3 * ImageSize * ImageSize);
+                Preprocessing.Fill(image, sample);
+                long t7 = Stopwatch.GetTimestamp();
+                if (i % 32 == 31)
+                {
+                    // The loader hands each full batch to libtorch as one [32, 3, 150, 150] tensor.
+                    using var batch = TorchSharp.torch.tensor(floats, [32, 3, ImageSize, ImageSize]);
+                    copy += Ms(Stopwatch.GetTimestamp() - t7);
+                }
                 read += Ms(t1 - t0);
                 decode += Ms(t2 - t1);
                 decodeFull += Ms(t3 - t2);
                 resize += Ms(t4 - t3);
-                augment += Ms(t5 - t4);
-                fill += Ms(t6 - t5);
+                warp150 += Ms(t5 - t4);
+                warp += Ms(t6 - t5);
+                fill += Ms(t7 - t6);
             }
         }
-        double total = read + decode + resize + augment + fill;
+        int batches = n / 32;
+        double perImageCopy = batches == 0 ? 0 : copy / (batches * 32);
+        double total = read / n + decode / n + warp / n + fill / n + perImageCopy;
+        double before = read / n + decode / n + resize / n + warp150 / n + fill / n + perImageCopy;
         var table = new Table($"stage (1 thread, {n} images)", "ms/image", "share");
-        void Row(string name, double sum) => table.Add(name, (sum / n).ToString("F2"), (sum / total).ToString("P0"));
-        Row("read file", read);
-        Row($"decode at DCT scale -> {decodedSize}", decode);
-        Row($"resize -> {ImageSize}x{ImageSize} bilinear", resize);
-        Row("augment (one affine warp)", augment);
-        Row("fill floats [3,150,150]", fill);
+        void Row(string name, double ms) => table.Add(name, ms.ToString("F3"), (ms / total).ToString("P0"));
+        Row("read file", read / n);
+        Row($"decode at DCT scale -> {decodedSize}", decode / n);
+        Row($"augment + resize {decodedSize} -> {ImageSize}x{ImageSize} (one warp)", warp / n);
+        Row("fill floats [3,150,150]", fill / n);
+        Row("batch copy to a tensor (per image)", perImageCopy);
         Row("total per image", total);
-        table.Add($"(decode at full size {PhotoFolder.Width}x{PhotoFolder.Height}, not used)", (decodeFull / n).ToString("F2"), "");
+        table.Add("", "", "");
+        table.Add($"before: resize {decodedSize} -> {ImageSize}x{ImageSize} bilinear", (resize / n).ToString("F3"), "");
+        table.Add($"before: augment {ImageSize}x{ImageSize} (warp)", (warp150 / n).ToString("F3"), "");
+        table.Add("before: total per image", before.ToString("F3"), "");
+        table.Add($"(decode at full size {PhotoFolder.Width}x{PhotoFolder.Height}, not used)", (decodeFull / n).ToString("F3"), "");
         return table;
     }
 

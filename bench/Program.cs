@@ -12,6 +12,8 @@ public static class Program
     {
         ["loader"] = ("decode+resize+augment images/s on 1 and all workers, and per-stage ms/image", LoaderBench.Run),
         ["train"] = ("smallcnn training images/s from JPEG files vs the same batches in memory, and their ratio", TrainBench.Run),
+        ["engines"] = ("resnet18 224 b32 inference images/s on TorchSharp vs ONNX Runtime (our export), same threads and batches; ratio = onnxruntime / torch", EngineBench.Run),
+        ["precision"] = ("resnet18 224 batch-16 training ms/step in fp32 vs bf16 mixed precision, and the speed-up", PrecisionBench.Run),
     };
 
     /// <summary>Benches that read their own options (positional values, --rows, --scratch, ...).</summary>
@@ -22,11 +24,14 @@ public static class Program
         ["detect-train"] = ("[model] [size] [batch] [steps]: ms per YOLO training step by phase (data, forward, loss, backward, step)", DetectTrainBench.Run),
         ["compare-pytorch"] = ("ours vs PyTorch (python3-torch) row by row [--rows a,b] [--threads N] [--python PATH] (bench/compare-pytorch installs it)", ComparePyTorch.Run),
         ["time-to-accuracy"] = ("Fashion-MNIST: wall time, test accuracy and time to 0.93 of `train`'s defaults next to PyTorch's CNN [--epochs N] [--torch-epochs N] [--threads N]", TimeToAccuracy.Run),
+        ["resnet-profile"] = ("[train|infer] [--steps N] [--batch N] [--channels-last]: ms per resnet18 224 step (with ONEDNN_VERBOSE=1 | bench/onednn_profile.py: per primitive)", ResNetProfile.Run),
         ["memory"] = ("RSS and live tensors per epoch over a 20-epoch fit with validation and callbacks [--epochs N]", MemoryBench.Run),
     };
 
     public static int Main(string[] args)
     {
+        // As the CLI does first: the malloc settings, oneDNN's routing and cache fix, before libtorch allocates.
+        SharpVision.Platform.TorchRuntime.Initialize();
         try
         {
             if (args.Length > 0 && OwnOptions.TryGetValue(args[0], out var own))

@@ -38,4 +38,8 @@ public static class Stats
     /// <summary>"min..max" of the values, to show the spread next to a median.</summary>
     public static string Range(IReadOnlyCollection<double> values, string format) =>
         values.Count == 0 ? "" : $"{values.Min().ToString(format)}..{values.Max().ToString(format)}";
+
+    /// <summary>"min..max (±s%)": the range and (max - min) / 2 as a percentage of the median.</summary>
+    public static string Spread(IReadOnlyCollection<double> values, string format) =>
+        values.Count == 0 ? "" : $"{Range(values, format)} (±{(values.Max() - values.Min()) / 2 / Median(values) * 100:F0}%)";
 }

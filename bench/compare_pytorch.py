@@ -12,7 +12,8 @@ Requests (every one carries "op"):
   train    {model, size, batch, classes, steps, optimizer, lr}  in-memory batches -> images, seconds
   infer    {model, size, batch, classes, steps}                 eval + no_grad     -> images, seconds
   e2e      {dir, size, batch, steps, workers, optimizer, lr}    ImageFolder + DataLoader + smallcnn training
-  loader   {dir, size, batch, workers}                          one pass of ImageFolder + DataLoader, no model
+  loader   {dir, size, batch, workers, [threads], [draft]}     one pass of ImageFolder + DataLoader, no model
+           (draft: PIL decodes at the JPEG DCT scale via Image.draft, as SharpVision's decoder does)
   quit
 """
 import json
@@ -24,6 +25,7 @@ import time
 import torch
 import torch.nn as nn
 import torchvision
+from PIL import Image
 from torchvision import datasets, transforms
 
 # The Keras-style augmentation of bench/LoaderBench.cs (AugmentSpec) in torchvision terms:
@@ -67,6 +69,17 @@ def optimizer_for(name, params, lr):
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=0.9)
     raise ValueError(f"unknown optimizer {name}")
+
+
+def draft_loader(size):
+    """ImageFolder's loader with PIL's draft(): libjpeg decodes at the largest 1/2, 1/4 or 1/8 scale that still
+    gives at least size x size, like SharpVision's decoder. Non-JPEG files ignore draft()."""
+    def load(path):
+        with open(path, "rb") as f:
+            img = Image.open(f)
+            img.draft("RGB", (size, size))
+            return img.convert("RGB")
+    return load
 
 
 def augment_transform(size):
@@ -144,16 +157,18 @@ def op_infer(r):
     with torch.no_grad():
         for i in range(r["steps"]):
             x, _ = batches[i % len(batches)]
-            net(x).sum().item()
+            net(x).softmax(1).numpy()                          # what a predict loop reads back
             images += x.shape[0]
     return {"images": images, "seconds": time.perf_counter() - t0}
 
 
 def cached_loader(r, shuffle):
     workers = r["workers"]
-    key = (r["dir"], r["size"], r["batch"], workers, shuffle)
+    draft = r.get("draft", False)
+    key = (r["dir"], r["size"], r["batch"], workers, shuffle, draft)
     if key not in _loaders:
-        data = datasets.ImageFolder(r["dir"], transform=augment_transform(r["size"]))
+        extra = {"loader": draft_loader(r["size"])} if draft else {}
+        data = datasets.ImageFolder(r["dir"], transform=augment_transform(r["size"]), **extra)
         # Persistent workers: the process pool is started once and reused by every measurement, which spares
         # PyTorch its fork per pass (our loader starts its threads per epoch, which costs microseconds).
         _loaders[key] = torch.utils.data.DataLoader(
@@ -168,13 +183,21 @@ def op_e2e(r):
     opt = optimizer_for(r["optimizer"], net.parameters(), r["lr"])
     loss_fn = loss_for(1)
 
+    passes = []
+
     def batches():
         # Endless reshuffled passes, cut at `steps` batches, like our loader's StepsPerEpoch.
         while True:
-            for x, y in loader:
+            it = iter(loader)
+            passes.append(it)
+            for x, y in it:
                 yield x, y
 
     images, seconds = train_steps(net, batches(), loss_fn, opt, r["steps"])
+    # Quiesce: finish the open pass untimed, so the persistent workers are idle (not prefetching the next
+    # batches on the shared cores) while the C# side is timed, and the next call starts from a cold pass as ours does.
+    for _ in passes[-1]:
+        pass
     return {"images": images, "seconds": seconds}
 
 

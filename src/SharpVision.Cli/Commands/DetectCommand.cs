@@ -101,11 +101,12 @@ public static class DetectCommand
         var device = Flags.Text("--device", "auto, cpu, cuda or cuda:N", "auto", "D");
         var outDir = Flags.Text("--out", "run folder (default runs/detect/expN)", "DIR");
         var existOk = Flags.Switch("--exist-ok", "reuse an existing run folder");
+        var precision = PrecisionFlag.Create();
         command.Add(dataArg);
         foreach (var option in new Option[]
                  {
                      resume, val, classes, anchors, model, pretrained, weights, imgSize, epochs, fineTune, batch, lr, schedule, patience,
-                     jitter, scale, noFlip, seed, workers, device, outDir, existOk,
+                     jitter, scale, noFlip, seed, workers, device, outDir, existOk, precision,
                  })
             command.Add(option);
         command.SetAction(parse =>
@@ -152,6 +153,7 @@ public static class DetectCommand
                 Device = parse.GetValue(device)!,
                 Out = parse.GetValue(outDir),
                 ExistOk = parse.GetValue(existOk),
+                Precision = PrecisionFlag.Read(parse, precision),
             };
             if (parse.Given(epochs) && s.FineTune is not null) throw new InvalidOptionException("--epochs", "not given together with --fine-tune", "both");
             using var progress = new ProgressBar();

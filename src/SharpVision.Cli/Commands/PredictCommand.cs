@@ -40,14 +40,18 @@ public static class PredictCommand
         var idFromFilename = Flags.Switch("--id-from-filename", "the same id,label file for any model: label = P(positive class) with two classes, else the predicted class name");
         var batch = Flags.Int("--batch", "images per forward pass", 64, min: 1);
         var workers = Flags.IntOrNull("--workers", "image-loading threads (default: planned from the cores)", 0, 64);
-        var device = Flags.Text("--device", "auto, cpu, cuda or cuda:N", "auto", "D");
+        var device = Flags.Text("--device", "auto, cpu, cuda or cuda:N (where torch runs)", "auto", "D");
+        var engine = Flags.ChoiceOrNull("--engine",
+            "what runs the network (default: torch for a .svmodel or run folder, onnxruntime for a .onnx file); onnxruntime on a .svmodel runs its ONNX export, " +
+            "written next to it (weights/best.onnx) and reused while newer; auto times both on the first batch of the input and keeps the faster",
+            "auto", "torch", "onnxruntime");
         command.Add(modelArg);
         command.Add(paths);
-        foreach (var option in new Option[] { outCsv, topK, probabilities, grid, submission, idFromFilename, batch, workers, device })
+        foreach (var option in new Option[] { outCsv, topK, probabilities, grid, submission, idFromFilename, batch, workers, device, engine })
             command.Add(option);
         command.SetAction(parse => Run(parse.GetValue(modelArg)!, parse.GetValue(paths)!, parse.GetValue(outCsv), parse.GetValue(topK),
             parse.GetValue(probabilities), parse.GetValue(grid), parse.GetValue(submission), parse.GetValue(idFromFilename),
-            new InferenceOptions { Batch = parse.GetValue(batch), Device = parse.GetValue(device)!, Workers = parse.GetValue(workers) }));
+            new InferenceOptions { Batch = parse.GetValue(batch), Device = parse.GetValue(device)!, Workers = parse.GetValue(workers), Engine = parse.GetValue(engine) }));
         return command;
     }
 
@@ -72,6 +76,15 @@ public static class PredictCommand
 
         var files = CollectFiles(inputs);
         using var model = Classifier.Load(modelArg, inference);
+        if (model.OnnxCache is { } cache)
+        {
+            if (cache.NotWritten is not null)
+                Console.Error.WriteLine($"note: cannot write {cache.Path} ({cache.NotWritten}); ONNX Runtime runs an export made in memory");
+            else if (cache.Exported)
+                Console.WriteLine($"Exported {model.ModelPath} to {cache.Path} for ONNX Runtime (reused while newer than {Path.GetFileName(model.ModelPath)})");
+        }
+        if (model.ChooseEngine(files, Interrupts.Token) is { } choice)
+            Console.WriteLine($"Engine: {choice.Engine} (--engine auto: {choice.Reason})");
         var result = model.Predict(files, Interrupts.Token);
         var classes = model.Classes;
 

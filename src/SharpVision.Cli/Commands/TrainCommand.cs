@@ -123,6 +123,7 @@ internal sealed class ClassifierTrainFlags
     private readonly Option<int?> _unfreezeTop = Flags.IntOrNull("--unfreeze-top", "with --fine-tune: unfreeze only the last K blocks of the backbone in phase 2", min: 1);
     private readonly Option<int?> _cacheAugmented = Flags.IntOrNull("--cache-augmented", "frozen backbone + --augment: cache K augmented copies of each image's features", 1, 1000);
     private readonly Option<string> _featureCache = Flags.Choice("--feature-cache", "with a frozen backbone and no augmentation, compute features once (auto) or every epoch (off)", Defaults.FeatureCache, "auto", "off");
+    private readonly Option<string> _precision = PrecisionFlag.Create();
 
     public ClassifierTrainFlags(Command command)
     {
@@ -133,7 +134,7 @@ internal sealed class ClassifierTrainFlags
                      _layout, _labelPattern, _filenameColumn, _labelColumn, _val, _valSplit, _model, _imgSize, _labels, _batch, _epochs, _lr,
                      _optimizer, _momentum, _nesterov, _weightDecay, _labelSmoothing, _classWeight, _augment, _schedule, _monitor, _patience,
                      _reduceLrPatience, _reduceLrFactor, _topK, _seed, Workers, _stepsPerEpoch, Device, _out, _existOk, _maxPixels, _logEvery,
-                     _pretrained, _weights, _freeze, _fineTune, _unfreezeTop, _cacheAugmented, _featureCache,
+                     _pretrained, _weights, _freeze, _fineTune, _unfreezeTop, _cacheAugmented, _featureCache, _precision,
                  })
             command.Add(option);
     }
@@ -192,6 +193,7 @@ internal sealed class ClassifierTrainFlags
             UnfreezeTop = parse.GetValue(_unfreezeTop),
             CacheAugmented = parse.GetValue(_cacheAugmented),
             FeatureCache = parse.GetValue(_featureCache)!,
+            Precision = PrecisionFlag.Read(parse, _precision),
         };
     }
 

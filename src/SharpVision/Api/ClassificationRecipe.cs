@@ -81,7 +81,8 @@ internal static class ClassificationRecipe
         var pre = config.Preprocessing;
         bool binary = config.NumClasses == 1;
         events.Log($"Model: {config.Architecture} ({CountParameters(model):N0} parameters), input {pre.Size}x{pre.Size}, " +
-                      $"{(binary ? "binary (sigmoid)" : $"{config.NumClasses}-class softmax")}, device {device}, {plan.Workers} loader worker(s) + {plan.TorchThreads} libtorch thread(s)");
+                      $"{(binary ? "binary (sigmoid)" : $"{config.NumClasses}-class softmax")}, device {device}, {plan.Workers} loader worker(s) + {plan.TorchThreads} libtorch thread(s)" +
+                      (s.Precision == Precision.Bf16 ? ", bf16 mixed precision (float32 weights, validation and saved models)" : ""));
         events.Log($"Run folder: {run.Path}");
 
         // Dataset -> loaders.
@@ -142,8 +143,10 @@ internal static class ClassificationRecipe
         var pre = config.Preprocessing;
         var loader = new DataLoader(train, ImagePipeline.Create(pre, new Augmenter(augment), new DecodeOptions { MaxPixels = s.MaxPixels }), pre,
             new DataLoaderOptions { BatchSize = s.Batch, Seed = s.Seed, Workers = plan.Workers });
-        events.Log($"lr-find: {steps} steps of {s.Batch} images, rate {start:G2} -> {end:G2} (exponential), {s.Optimizer}; the weights are restored afterwards.");
-        var result = LrFinder.Run(model, loader.Epoch, s.Optimizer, start, end, steps, device, s.Momentum, s.WeightDecay, cancellationToken: cancellationToken);
+        events.Log($"lr-find: {steps} steps of {s.Batch} images, rate {start:G2} -> {end:G2} (exponential), {s.Optimizer}" +
+                   (s.Precision == Precision.Bf16 ? ", bf16 mixed precision" : "") + "; the weights are restored afterwards.");
+        var result = LrFinder.Run(model, loader.Epoch, s.Optimizer, start, end, steps, device, s.Momentum, s.WeightDecay,
+            precision: s.Precision, cancellationToken: cancellationToken);
         LrFinder.SavePlot(result, png, $"Learning rate finder: {config.Architecture} on {Path.GetFileName(Path.TrimEndingDirectorySeparator(s.Data))}");
         if (result.StopReason is { } why) events.Log($"Stopped after {result.Rates.Length} steps: {why}.");
         return result;
@@ -220,6 +223,7 @@ internal static class ClassificationRecipe
                 ClassWeights = s.ClassWeight == "balanced" ? ClassWeights.Balanced(train) : null,
                 TopK = s.TopK,
                 Device = device,
+                Precision = s.Precision,
                 StepsPerEpoch = trainLoader.BatchesPerEpoch,
             };
             // Phase 2 of --fine-tune: half the rate (fastai), spread over layer groups head first (lr, lr/10, lr/100).

@@ -11,9 +11,16 @@ using TorchSharp;
 
 namespace SharpVision.Api;
 
-/// <summary>Where and how a loaded model runs: batch size, device and loader threads.</summary>
+/// <summary>Where and how a loaded model runs: engine, batch size, device and loader threads.</summary>
 public sealed record InferenceOptions
 {
+    /// <summary>
+    /// What runs the network: null for the model's own engine (torch for a .svmodel or a run folder, onnxruntime for a
+    /// .onnx file); torch (TorchSharp); onnxruntime (a .svmodel runs its ONNX export, written next to it, weights/best.onnx
+    /// for a run folder, and reused while newer than the .svmodel); or auto: both time the first batch of the input and
+    /// the faster one runs (<see cref="Classifier.ChooseEngine"/>).
+    /// </summary>
+    public string? Engine { get; init; }
     /// <summary>Images per forward pass.</summary>
     public int Batch { get; init; } = 64;
     /// <summary>auto, cpu, cuda or cuda:N.</summary>
@@ -34,6 +41,21 @@ public sealed record ClassifierPredictions(IReadOnlyList<ClassPrediction> Images
     /// <summary>The predictions as the table <c>sharpvision predict</c> prints and writes.</summary>
     public PredictionTable ToTable() => new(Images.Select(i => i.Path).ToList(), Images.Select(i => i.Probabilities).ToArray(), Classes);
 }
+
+/// <summary>The ONNX graph a .svmodel runs on ONNX Runtime.</summary>
+/// <param name="Path">Its export next to the .svmodel (weights/best.onnx for a run folder).</param>
+/// <param name="Exported">
+/// Whether loading wrote that file (it was missing, older than the .svmodel, or not an export of this architecture and
+/// these classes) rather than reusing it.
+/// </param>
+/// <param name="NotWritten">Why the file could not be written, when the graph was exported in memory instead; else null.</param>
+public sealed record OnnxCache(string Path, bool Exported, string? NotWritten);
+
+/// <summary>The engine <see cref="InferenceOptions.Engine"/> = auto settled on, and why.</summary>
+/// <param name="Engine">torch or onnxruntime.</param>
+/// <param name="Reason">One line: both engines' measured speeds and agreement, or why nothing was measured.</param>
+/// <param name="Measured">The measurement, when both engines ran.</param>
+public sealed record EngineChoice(string Engine, string Reason, EngineComparison? Measured);
 
 /// <summary>How <see cref="Classifier.Evaluate"/> reads its data set.</summary>
 public sealed record ClassifierEvaluateOptions
@@ -106,18 +128,32 @@ public sealed record ClassifierEvaluation(string ModelPath, string Data, Evaluat
 /// </summary>
 public sealed class Classifier : IDisposable
 {
+    /// <summary>
+    /// With <see cref="InferenceOptions.Engine"/> = auto, ONNX Runtime is chosen only when its probabilities are within this
+    /// of TorchSharp's on the measured batch (float32 engines agree to about 1e-6; more means a wrong graph).
+    /// </summary>
+    public const double EngineTolerance = 1e-3;
+
+    private const string Auto = "auto", Torch = "torch", OnnxRuntime = "onnxruntime";
+    private static readonly string[] Engines = [Auto, Torch, OnnxRuntime];
+    private static readonly string EngineOption = $"{nameof(InferenceOptions)}.{nameof(InferenceOptions.Engine)}";
+
     private readonly ImageClassifier? _model;
-    private readonly OnnxClassifier? _onnx;
+    private OnnxClassifier? _onnx;
     private readonly InferenceOptions _options;
     private readonly torch.Device? _device;
     private readonly int _workers;
 
-    private Classifier(string path, ModelConfig? config, ImageClassifier? model, OnnxClassifier? onnx, InferenceOptions options)
+    private Classifier(string path, ModelConfig? config, ImageClassifier? model, OnnxClassifier? onnx, string engine, EngineChoice? choice,
+        OnnxCache? cache, InferenceOptions options)
     {
         ModelPath = path;
         Config = config;
         _model = model;
         _onnx = onnx;
+        Engine = engine;
+        EngineChoice = choice;
+        OnnxCache = cache;
         _options = options;
         Classes = config?.Classes ?? onnx!.Classes;
         var plan = ThreadPlan.Choose(Environment.ProcessorCount, options.Workers);
@@ -137,6 +173,12 @@ public sealed class Classifier : IDisposable
     public IReadOnlyList<string> Classes { get; }
     /// <summary>The network (null for an ONNX model, which runs in ONNX Runtime).</summary>
     public ImageClassifier? Network => _model;
+    /// <summary>What runs predictions: torch or onnxruntime; auto until <see cref="ChooseEngine"/> (or the first prediction) has measured.</summary>
+    public string Engine { get; private set; }
+    /// <summary>What <see cref="InferenceOptions.Engine"/> = auto chose and why; null for an engine given by name, and until chosen.</summary>
+    public EngineChoice? EngineChoice { get; private set; }
+    /// <summary>The ONNX export ONNX Runtime runs for a .svmodel (engine onnxruntime or auto); null otherwise.</summary>
+    public OnnxCache? OnnxCache { get; }
 
     /// <summary>
     /// Trains a classifier on <paramref name="data"/> and writes a run folder (args.yaml, classes.txt, results.csv,
@@ -177,21 +219,131 @@ public sealed class Classifier : IDisposable
         return ClassificationRecipe.LrFind(s, start, end, steps, png, events ?? TrainEvents.None, cancellationToken);
     }
 
-    /// <summary>Opens a .svmodel file, a run folder (its weights/best.svmodel) or an exported .onnx classifier.</summary>
+    /// <summary>
+    /// Opens a .svmodel file, a run folder (its weights/best.svmodel) or an exported .onnx classifier, to run on the engine
+    /// <see cref="InferenceOptions.Engine"/> names. For onnxruntime or auto a .svmodel is exported to ONNX next to itself
+    /// (<see cref="OnnxCache"/>); with auto, a model the ONNX writer cannot express runs on torch (<see cref="EngineChoice"/> says why).
+    /// </summary>
+    /// <exception cref="InvalidOptionException">An unknown engine, or torch for a .onnx file.</exception>
+    /// <exception cref="OnnxExportException">onnxruntime for a model the ONNX writer cannot express.</exception>
     public static Classifier Load(string modelOrRun, InferenceOptions? options = null)
     {
         options ??= new InferenceOptions();
         if (options.Batch < 1) throw new InvalidOptionException($"{nameof(InferenceOptions)}.{nameof(InferenceOptions.Batch)}", "an integer >= 1", options.Batch.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (options.Engine is { } named && !Engines.Contains(named, StringComparer.Ordinal))
+            throw new InvalidOptionException(EngineOption, "one of " + string.Join(", ", Engines), named);
         if (modelOrRun.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
         {
+            if (options.Engine == Torch)
+                throw new InvalidOptionException(EngineOption,
+                    $"onnxruntime or auto for an .onnx model (TorchSharp cannot run an ONNX graph; give the {ModelFile.Extension} file or run folder it was exported from to run on torch)",
+                    $"{Torch} with MODEL {modelOrRun}");
             if (!File.Exists(modelOrRun)) throw new ModelFileException($"MODEL {modelOrRun} does not exist.");
-            return new Classifier(modelOrRun, null, null, new OnnxClassifier(modelOrRun), options);
+            var only = options.Engine == Auto ? new EngineChoice(OnnxRuntime, "an .onnx model runs on ONNX Runtime only; nothing to compare", null) : null;
+            return new Classifier(modelOrRun, null, null, new OnnxClassifier(modelOrRun), OnnxRuntime, only, null, options);
         }
         if (!File.Exists(modelOrRun) && !Directory.Exists(modelOrRun))
             throw new ModelFileException($"MODEL {modelOrRun} does not exist (expected a {ModelFile.Extension} file or a run folder).");
         string path = RunFolder.ResolveModelPath(modelOrRun);
         var (config, model) = ModelFile.Load(path);
-        return new Classifier(path, config, model, null, options);
+        string engine = options.Engine ?? Torch;
+        OnnxClassifier? onnx = null;
+        OnnxCache? cache = null;
+        EngineChoice? choice = null;
+        try
+        {
+            // ONNX Runtime gets as many threads as libtorch would: the loader's workers decode beside either.
+            if (engine != Torch) (onnx, cache) = OpenOnnx(model, config, path, ThreadPlan.Choose(Environment.ProcessorCount, options.Workers).TorchThreads);
+        }
+        catch (OnnxExportException e) when (engine == Auto)
+        {
+            engine = Torch;
+            choice = new EngineChoice(Torch, $"this model has no ONNX export ({e.Message})", null);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        return new Classifier(path, config, model, onnx, engine, choice, cache, options);
+    }
+
+    /// <summary>
+    /// With <see cref="InferenceOptions.Engine"/> = auto, settles the engine on <paramref name="files"/>, the input about to be
+    /// predicted: both engines run its first batch (<see cref="EngineComparison.Measure"/>: the same preprocessed floats,
+    /// a warm-up and two timed passes each), and the faster one is kept, ONNX Runtime only if its probabilities are within
+    /// <see cref="EngineTolerance"/> of TorchSharp's. <see cref="Predict(IEnumerable{string}, CancellationToken)"/> and
+    /// <see cref="Evaluate"/> call it when still undecided; call it first to learn the choice before a long run. Decides
+    /// once; returns <see cref="EngineChoice"/> (null when the engine was given by name).
+    /// </summary>
+    public EngineChoice? ChooseEngine(IEnumerable<string> files, CancellationToken cancellationToken = default)
+    {
+        if (Engine == Auto)
+            Choose(new ClassificationDataset(files.Take(_options.Batch).Select(f => new ImageSample(f, 0)).ToList(), Classes), cancellationToken);
+        return EngineChoice;
+    }
+
+    private void Choose(ClassificationDataset data, CancellationToken cancellationToken)
+    {
+        var measured = EngineComparison.Measure(_model!, _onnx!, Config!.Preprocessing, data, _options.Batch, _device!, _workers, cancellationToken);
+        string engine, reason;
+        if (measured is not { } m)
+        {
+            engine = Torch;
+            reason = $"none of the first {Math.Min(data.Count, _options.Batch)} files could be read to time the engines on; torch runs";
+        }
+        else
+        {
+            string speeds = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"torch {m.TorchImagesPerSecond:F1} img/s, onnxruntime {m.OnnxRuntimeImagesPerSecond:F1} img/s on a batch of {m.Images} images of the input");
+            bool agree = m.MaxProbabilityDifference <= EngineTolerance;
+            engine = agree && m.OnnxRuntimeImagesPerSecond > m.TorchImagesPerSecond ? OnnxRuntime : Torch;
+            reason = agree
+                ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{speeds}; probabilities agree within {m.MaxProbabilityDifference:0.0e+0}")
+                : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{speeds}; but their probabilities differ by up to {m.MaxProbabilityDifference:0.0e+0} (more than {EngineTolerance:0e+0}; best class differs on {m.Top1Differences}), so torch, the reference, runs");
+        }
+        Engine = engine;
+        EngineChoice = new EngineChoice(engine, reason, measured);
+        if (engine == Torch)
+        {
+            _onnx!.Dispose();
+            _onnx = null;
+        }
+    }
+
+    /// <summary>
+    /// ONNX Runtime's copy of the .svmodel at <paramref name="modelPath"/>: its export next to it (what <c>sharpvision
+    /// export</c> writes by default), reused while newer than the .svmodel and of the same architecture and classes, else
+    /// exported again (atomically); exported in memory when that file cannot be written (a read-only folder).
+    /// </summary>
+    private static (OnnxClassifier, OnnxCache) OpenOnnx(ImageClassifier model, ModelConfig config, string modelPath, int threads)
+    {
+        string onnxPath = Path.ChangeExtension(modelPath, ".onnx");
+        if (File.Exists(onnxPath) && File.GetLastWriteTimeUtc(onnxPath) > File.GetLastWriteTimeUtc(modelPath))
+        {
+            try
+            {
+                var cached = new OnnxClassifier(onnxPath, threads);
+                if (cached.Info.Architecture == config.Architecture && cached.Classes.SequenceEqual(config.Classes, StringComparer.Ordinal))
+                    return (cached, new OnnxCache(onnxPath, Exported: false, NotWritten: null));
+                cached.Dispose(); // another model's export: write ours over it
+            }
+            catch (ModelFileException)
+            {
+                // Not a SharpVision export (or a damaged one): write ours over it.
+            }
+        }
+        model.eval();
+        try
+        {
+            OnnxExporter.Export(model, config, onnxPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (new OnnxClassifier(OnnxExporter.Build(model, config), onnxPath, threads), new OnnxCache(onnxPath, Exported: false, NotWritten: e.Message));
+        }
+        return (new OnnxClassifier(onnxPath, threads), new OnnxCache(onnxPath, Exported: true, NotWritten: null));
     }
 
     /// <summary>Label and probabilities for each readable file, in order; unreadable files are listed in <see cref="ClassifierPredictions.Skipped"/>.</summary>
@@ -267,9 +419,15 @@ public sealed class Classifier : IDisposable
         return new ClassifierFeatures(table, loader.SkippedFiles);
     }
 
-    private InferenceResult Run(ClassificationDataset data, CancellationToken cancellationToken) => _model is not null
-        ? ClassifierInference.Run(_model, Config!.Preprocessing, data, _options.Batch, _device!, _workers, cancellationToken: cancellationToken)
-        : ClassifierInference.Run(_onnx!, data, _options.Batch, cancellationToken: cancellationToken);
+    private InferenceResult Run(ClassificationDataset data, CancellationToken cancellationToken)
+    {
+        if (Engine == Auto) Choose(new ClassificationDataset(data.Samples.Take(_options.Batch).ToList(), data.Classes), cancellationToken);
+        // A .onnx file: decoded on this thread, so that libtorch is never loaded.
+        if (_model is null) return ClassifierInference.Run(_onnx!, data, _options.Batch, cancellationToken: cancellationToken);
+        return Engine == OnnxRuntime
+            ? ClassifierInference.RunOnLoader(_onnx!, data, _options.Batch, _workers, cancellationToken: cancellationToken)
+            : ClassifierInference.Run(_model, Config!.Preprocessing, data, _options.Batch, _device!, _workers, cancellationToken: cancellationToken);
+    }
 
     /// <inheritdoc/>
     public void Dispose()

@@ -51,6 +51,11 @@ public sealed record ClassifierTrainOptions
     public int? Workers { get; init; }
     public int? StepsPerEpoch { get; init; }
     public string Device { get; init; } = "auto";
+    /// <summary>
+    /// The training steps' arithmetic: <see cref="Training.Precision.Bf16"/> is bfloat16 mixed precision
+    /// (<see cref="Training.MixedPrecision"/>; CPU with AVX512-BF16 or AMX-BF16). Validation and saved models are float32.
+    /// </summary>
+    public Training.Precision Precision { get; init; }
     public string? Out { get; init; }
     public bool ExistOk { get; init; }
     public long MaxPixels { get; init; } = Imaging.DecodeOptions.DefaultMaxPixels;
@@ -118,6 +123,8 @@ public sealed record ClassifierTrainOptions
             throw new InvalidOptionException(Name(nameof(Schedule)), "one of " + string.Join(", ", Schedules), Schedule);
         if (FeatureCache is not ("auto" or "off"))
             throw new InvalidOptionException(Name(nameof(FeatureCache)), "one of auto, off", FeatureCache);
+        // An error rather than a quiet fp32 run: the user asked for bf16's speed and would not get it.
+        Training.MixedPrecision.Require(Precision, Name(nameof(Precision)));
         return this;
     }
 

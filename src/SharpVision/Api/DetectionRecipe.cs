@@ -125,7 +125,8 @@ internal static class DetectionRecipe
             RunResume.TruncateRows(run.ResultsCsv, state.EpochsCompleted);
             events.Log($"Resuming {runDir} after epoch {state.EpochsCompleted} of {totalEpochs} (learning rate {state.LearningRate:G4}).");
         }
-        events.Log($"Model: {architecture} ({model.parameters().Sum(p => p.numel()):N0} parameters), input {model.InputSize}x{model.InputSize}, {classes.Count} classes, anchors {anchorText}");
+        events.Log($"Model: {architecture} ({model.parameters().Sum(p => p.numel()):N0} parameters), input {model.InputSize}x{model.InputSize}, {classes.Count} classes, anchors {anchorText}" +
+                   (s.Precision == Precision.Bf16 ? "; bf16 mixed precision (float32 weights, validation and saved models)" : ""));
         events.Log($"Run folder: {run.Path}");
 
         var trainLoader = new DetectionLoader(train, model.InputSize, new DetectionLoaderOptions
@@ -157,7 +158,7 @@ internal static class DetectionRecipe
             {
                 Plan = stage,
                 InitialEpoch = initialEpoch,
-                Options = new TrainOptions { Epochs = stage.End, InitialEpoch = initialEpoch, LearningRate = lr, Optimizer = "adam", Task = task, StepsPerEpoch = trainLoader.BatchesPerEpoch, Device = device },
+                Options = new TrainOptions { Epochs = stage.End, InitialEpoch = initialEpoch, LearningRate = lr, Optimizer = "adam", Task = task, StepsPerEpoch = trainLoader.BatchesPerEpoch, Device = device, Precision = s.Precision },
                 Optimizer = optimizer,
                 Trained = model,
                 TrainBatches = trainLoader.Epoch,

@@ -49,6 +49,11 @@ public sealed record DetectorTrainOptions
     public string? Out { get; init; }
     /// <summary>Reuse an existing run folder.</summary>
     public bool ExistOk { get; init; }
+    /// <summary>
+    /// The training steps' arithmetic: <see cref="Training.Precision.Bf16"/> is bfloat16 mixed precision
+    /// (<see cref="Training.MixedPrecision"/>; CPU with AVX512-BF16 or AMX-BF16). Validation (mAP) and saved models are float32.
+    /// </summary>
+    public Training.Precision Precision { get; init; }
 
     /// <summary>The epochs the run lasts: E1 + E2 with <see cref="FineTune"/>, else <see cref="Epochs"/>.</summary>
     public int TotalEpochs => FineTune is { } ft ? ft.Frozen + ft.All : Epochs;
@@ -64,6 +69,7 @@ public sealed record DetectorTrainOptions
         if (Schedule is not ("none" or "cosine")) throw new InvalidOptionException(Name(nameof(Schedule)), "one of none, cosine", Schedule);
         if (Pretrained is { } source && !PretrainedWeights.Sources.Contains(source) && !File.Exists(source))
             throw new InvalidOptionException(Name(nameof(Pretrained)), $"{string.Join(", ", PretrainedWeights.Sources)} or an existing Darknet .weights file", $"{source} (not found)");
+        Training.MixedPrecision.Require(Precision, Name(nameof(Precision)));
         return this;
     }
 

@@ -74,7 +74,34 @@ public sealed class Augmenter
         ArgumentNullException.ThrowIfNull(p);
         RgbImage result = p.IsGeometricIdentity
             ? image.Clone()
-            : Warp(image, OutputToInput(p, image.Width, image.Height), Options.FillMode, Options.Cval);
+            : Warp(image, OutputToInput(p, image.Width, image.Height), Options.FillMode, Options.Cval, image.Width, image.Height);
+        if (p.Brightness != 1) ApplyBrightness(result.Pixels, p.Brightness);
+        return result;
+    }
+
+    /// <summary>
+    /// Draws parameters for a <paramref name="width"/> x <paramref name="height"/> output and resamples
+    /// <paramref name="image"/> (any size, e.g. a JPEG decoded at its DCT scale) straight to that size: the resize to
+    /// the network's input is folded into the one affine warp, so each output pixel is interpolated once from the
+    /// decoded pixels. The parameters are drawn, and the matrix built, exactly as for an image already resized to the
+    /// output size (so shifts are fractions of the output and the flips mirror it); bilinear taps as the bilinear
+    /// resize (OpenCV's, no prefilter when shrinking) would take, without its rounding to bytes in between.
+    /// </summary>
+    public RgbImage Apply(RgbImage image, Random rng, int width, int height, Interpolation resize = Interpolation.Bilinear)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var p = Draw(rng, width, height);
+        if (p.IsGeometricIdentity || resize != Interpolation.Bilinear)
+            return Apply(image.Width == width && image.Height == height ? image : Resizer.Resize(image, width, height, resize), p);
+        // Output (r, c) -> resized (r', c') = A * (r, c) + b -> decoded: r'' = (r' + 0.5) * sy - 0.5 (pixel centres).
+        double[] a = OutputToInput(p, width, height);
+        double sy = (double)image.Height / height, sx = (double)image.Width / width;
+        double[] composed =
+        [
+            a[0] * sy, a[1] * sy, (a[2] + 0.5) * sy - 0.5,
+            a[3] * sx, a[4] * sx, (a[5] + 0.5) * sx - 0.5,
+        ];
+        var result = Warp(image, composed, Options.FillMode, Options.Cval, width, height);
         if (p.Brightness != 1) ApplyBrightness(result.Pixels, p.Brightness);
         return result;
     }
@@ -120,33 +147,34 @@ public sealed class Augmenter
     private static double Uniform(Random rng, double lo, double hi) => lo + (hi - lo) * rng.NextDouble();
 
     /// <summary>
-    /// Resamples once: each output pixel reads the input at A * (row, col) + b with bilinear weights; taps outside
-    /// the image go through the fill mode (Constant: points outside [0, n-1] take cval, as scipy's 'constant').
+    /// Resamples once into a <paramref name="outW"/> x <paramref name="outH"/> image: each output pixel reads the input
+    /// at A * (row, col) + b with bilinear weights; taps outside the input go through the fill mode (Constant: points
+    /// outside [0, n-1] take cval, as scipy's 'constant').
     /// </summary>
-    private static unsafe RgbImage Warp(RgbImage src, double[] a, FillMode mode, double cval)
+    private static unsafe RgbImage Warp(RgbImage src, double[] a, FillMode mode, double cval, int outW, int outH)
     {
         int w = src.Width, h = src.Height;
-        var dst = new RgbImage(w, h);
+        var dst = new RgbImage(outW, outH);
         const double eps = 1e-6; // rotation by 90 degrees gives 1e-16 off-grid; keep such points on the grid
         float fill = (float)cval;
         fixed (byte* s0 = src.Pixels)
         fixed (byte* d0 = dst.Pixels)
         {
             byte* d = d0;
-            for (int r = 0; r < h; r++)
+            for (int r = 0; r < outH; r++)
             {
                 // Walk the row incrementally: each column step adds (a01, a11).
                 double yr = a[0] * r + a[2], xr = a[3] * r + a[5];
-                for (int c = 0; c < w; c++, d += 3)
+                for (int c = 0; c < outW; c++, d += 3)
                 {
                     double y = yr + a[1] * c, x = xr + a[4] * c;
-                    // Snap values within eps of an integer so exact cases stay exact.
-                    double yf = Math.Round(y), xf = Math.Round(x);
-                    if (Math.Abs(y - yf) < eps) y = yf;
-                    if (Math.Abs(x - xf) < eps) x = xf;
-                    int y0 = (int)Math.Floor(y), x0 = (int)Math.Floor(x);
-                    float fy = (float)(y - y0), fx = (float)(x - x0);
-                    if (y0 >= 0 && x0 >= 0 && y0 + 1 < h && x0 + 1 < w)
+                    // One floor per axis; a coordinate within eps of an integer snaps onto it (fraction 0), so exact
+                    // cases stay exact: 2.9999999 reads row 3 alone, as 3.0000001 does.
+                    double yb = Math.Floor(y + eps), xb = Math.Floor(x + eps);
+                    double fyd = y - yb, fxd = x - xb;
+                    int y0 = (int)yb, x0 = (int)xb;
+                    float fy = fyd < eps ? 0f : (float)fyd, fx = fxd < eps ? 0f : (float)fxd;
+                    if ((uint)y0 < (uint)(h - 1) && (uint)x0 < (uint)(w - 1))
                     {
                         byte* p00 = s0 + (y0 * w + x0) * 3, p10 = p00 + w * 3;
                         for (int ch = 0; ch < 3; ch++)
@@ -157,15 +185,17 @@ public sealed class Augmenter
                         }
                         continue;
                     }
-                    if (mode == FillMode.Constant && (y < 0 || x < 0 || y > h - 1 || x > w - 1))
+                    // The snapped point lies outside [0, n-1] when y0 < 0, y0 > n-1, or y0 = n-1 with a fraction.
+                    bool outside = y0 < 0 || x0 < 0 || y0 > h - 1 || x0 > w - 1 || (y0 == h - 1 && fy > 0) || (x0 == w - 1 && fx > 0);
+                    if (mode == FillMode.Constant && outside)
                     {
                         d[0] = d[1] = d[2] = ToByte(fill);
                         continue;
                     }
-                    int ya = Map(y0, h, mode), yb = Map(y0 + 1, h, mode);
-                    int xa = Map(x0, w, mode), xb = Map(x0 + 1, w, mode);
-                    byte* q00 = s0 + (ya * w + xa) * 3, q01 = s0 + (ya * w + xb) * 3;
-                    byte* q10 = s0 + (yb * w + xa) * 3, q11 = s0 + (yb * w + xb) * 3;
+                    int ya = Map(y0, h, mode), yb1 = Map(y0 + 1, h, mode);
+                    int xa = Map(x0, w, mode), xb1 = Map(x0 + 1, w, mode);
+                    byte* q00 = s0 + (ya * w + xa) * 3, q01 = s0 + (ya * w + xb1) * 3;
+                    byte* q10 = s0 + (yb1 * w + xa) * 3, q11 = s0 + (yb1 * w + xb1) * 3;
                     for (int ch = 0; ch < 3; ch++)
                     {
                         float top = q00[ch] + (q01[ch] - q00[ch]) * fx;

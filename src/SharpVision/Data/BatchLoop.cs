@@ -10,7 +10,7 @@ namespace SharpVision.Data;
 /// <item><see cref="Batches"/> disposes each batch after its body, counts skipped files (<see cref="Skipped"/>), passes
 /// over batches left empty by unreadable files, and checks cancellation before each batch (never inside a step);</item>
 /// <item><see cref="Step{T}"/> opens one <c>torch.NewDisposeScope()</c> per batch, runs under <c>torch.no_grad()</c> for
-/// an evaluation loop, and moves images and labels to <see cref="Device"/>.</item>
+/// an evaluation or inference loop, and moves images and labels to <see cref="Device"/>.</item>
 /// </list>
 /// An evaluation loop (<see cref="Evaluation"/>) also puts the model in eval mode and restores its mode on
 /// <see cref="Dispose"/>. Callers keep their own foreach, so hooks that must run outside a step's scope
@@ -25,14 +25,16 @@ namespace SharpVision.Data;
 public sealed class BatchLoop : IDisposable
 {
     private readonly nn.Module? _evaluated;
+    private readonly bool _noGrad;
     private readonly bool _wasTraining;
     private readonly CancellationToken _cancellationToken;
     private readonly List<ImageDecodeException> _skipped = [];
 
-    private BatchLoop(Device? device, nn.Module? evaluated, CancellationToken cancellationToken)
+    private BatchLoop(Device? device, nn.Module? evaluated, bool noGrad, CancellationToken cancellationToken)
     {
         Device = device ?? CPU;
         _evaluated = evaluated;
+        _noGrad = noGrad;
         _cancellationToken = cancellationToken;
         if (evaluated is not null)
         {
@@ -43,7 +45,7 @@ public sealed class BatchLoop : IDisposable
 
     /// <summary>A loop whose steps compute gradients (the caller sets the model's train mode).</summary>
     public static BatchLoop Training(Device? device, CancellationToken cancellationToken = default) =>
-        new(device, null, cancellationToken);
+        new(device, null, noGrad: false, cancellationToken);
 
     /// <summary>
     /// A loop of eval-mode steps without gradients over <paramref name="model"/>: dropout off, BatchNorm on its running
@@ -52,8 +54,15 @@ public sealed class BatchLoop : IDisposable
     public static BatchLoop Evaluation(nn.Module model, Device? device, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return new(device, model, cancellationToken);
+        return new(device, model, noGrad: true, cancellationToken);
     }
+
+    /// <summary>
+    /// A loop of steps without gradients for a network that is not a TorchSharp module (ONNX Runtime fed with the
+    /// loader's batches): the steps only read the batch tensors.
+    /// </summary>
+    public static BatchLoop Inference(Device? device, CancellationToken cancellationToken = default) =>
+        new(device, null, noGrad: true, cancellationToken);
 
     /// <summary>Where the steps run (CPU when none was given).</summary>
     public Device Device { get; }
@@ -104,7 +113,7 @@ public sealed class BatchLoop : IDisposable
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(step);
         using var scope = NewDisposeScope();
-        using var noGrad = _evaluated is null ? null : no_grad();
+        using var noGrad = _noGrad ? no_grad() : null;
         var images = batch.Images.to(Device); // [B, C, H, W] (features [B, F] for a cached head)
         var labels = batch.Labels.to(Device); // [B] classes, [B, M, 5] boxes
         return step(images, labels);

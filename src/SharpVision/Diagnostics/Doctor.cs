@@ -7,6 +7,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using SharpVision.Models;
 using SharpVision.Platform;
 using SharpVision.Reports;
+using SharpVision.Training;
 using SharpVision.Training.Detection;
 using SharpVision.Weights;
 using SharpVision.Weights.Onnx;
@@ -52,6 +53,7 @@ public static class Doctor
             ("CPU", cpu.IsX86 ? $"{cpu.Brand} ({cpu.Vendor}, family {cpu.Family} model {cpu.Model})" : cpu.Brand),
             ("ISA", cpu.Isa.Count == 0 ? "not x86" : string.Join(' ', cpu.Isa)),
             ("caches", $"{cpu.DescribeCaches()} [{(cpu.CacheLeavesHidden ? "HIDDEN: " : "")}{cpu.CacheSource}]"),
+            ("bf16 training", Bf16Training(cpu)),
             ("threads", $"{torch.get_num_threads()} libtorch threads on {System.Environment.ProcessorCount} logical processors"),
             ("CUDA", torch.cuda.is_available() ? $"available, {torch.cuda.device_count()} device(s)" : "not available (CPU libtorch)"),
             ("plot font", ReportFonts.Family + " (" + ReportFonts.Source + ")" + (ReportFonts.Warning is { } w ? "; " + w : "")),
@@ -66,6 +68,12 @@ public static class Doctor
                 : "none"),
         ];
     }
+
+    /// <summary>Whether <see cref="Precision.Bf16"/> training can run here, and on which instructions (or why not).</summary>
+    public static string Bf16Training(CpuInfo cpu) =>
+        MixedPrecision.Unsupported(Precision.Bf16, cpu) is { } why
+            ? "not available: " + why
+            : "available (" + string.Join(", ", new[] { "avx512_bf16", "amx_bf16" }.Where(cpu.Isa.Contains)) + "; mixed precision under libtorch's CPU autocast)";
 
     /// <summary>
     /// The self-test, one check at a time (about 10 s on 2 cores): convolution numerics on the shapes that failed on

@@ -33,7 +33,8 @@ public sealed record InferenceResult(
 /// Runs a classifier over images (evaluate, predict): a SharpVision model in TorchSharp, or an exported one in ONNX
 /// Runtime. Both read their files through <see cref="ImagePipeline.Input"/> and fill their input with
 /// <see cref="Preprocessing.Fill"/>: one preprocessing path, so the two engines agree on every file (a JPEG is
-/// decoded at the same DCT scale by both).
+/// decoded at the same DCT scale by both). A .svmodel run on ONNX Runtime (<see cref="RunOnLoader"/>) goes further:
+/// it gets the very batches the TorchSharp run would, from the same loader.
 /// </summary>
 public static class ClassifierInference
 {
@@ -45,25 +46,63 @@ public static class ClassifierInference
         int batchSize, Device device, int workers, DecodeOptions? decode = null, CancellationToken cancellationToken = default)
     {
         model.to(device);
-        // Samples come out in data set order without shuffling; each batch names its rows' samples.
+        using var loop = BatchLoop.Evaluation(model, device, cancellationToken);
+        return RunBatches(loop, preprocessing, data, batchSize, workers, decode, (images, labels) =>
+        {
+            var probs = Probabilities(model.call(images)); // [B, K]
+            var picked = probs.gather(1, labels.unsqueeze(1)).squeeze(1).clamp_min(Scalars.Of(1e-7f)); // [B]
+            return (probs.cpu().data<float>().ToArray(), (int)probs.shape[1], (-picked.log()).cpu().data<float>().ToArray());
+        });
+    }
+
+    /// <summary>
+    /// ONNX Runtime fed by the TorchSharp run's loader (for a .svmodel whose engine is ONNX Runtime, so libtorch is
+    /// loaded anyway): the same workers decode, and each batch's [B, C, S, S] floats go to the graph as they are, so
+    /// both engines see identical input tensors. Losses as in the TorchSharp run.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (checked between batches).</exception>
+    public static InferenceResult RunOnLoader(OnnxClassifier model, ClassificationDataset data, int batchSize, int workers,
+        DecodeOptions? decode = null, CancellationToken cancellationToken = default)
+    {
+        using var loop = BatchLoop.Inference(CPU, cancellationToken);
+        return RunBatches(loop, model.Preprocessing, data, batchSize, workers, decode, (images, labels) =>
+        {
+            int rows = (int)images.shape[0];
+            var probabilities = model.PredictPrepared(images.data<float>().ToArray(), rows);
+            int classes = probabilities[0].Length;
+            var targets = labels.data<long>().ToArray();
+            var flat = new float[rows * classes];
+            var nll = new float[rows];
+            for (int i = 0; i < rows; i++)
+            {
+                probabilities[i].CopyTo(flat, i * classes);
+                nll[i] = -MathF.Log(MathF.Max(probabilities[i][targets[i]], 1e-7f));
+            }
+            return (flat, classes, nll);
+        });
+    }
+
+    /// <summary>[B, K] or [B, 1] logits -> [B, K] probabilities (a binary model gives [1 - p, p]).</summary>
+    internal static Tensor Probabilities(Tensor logits) => logits.shape[1] == 1
+        ? cat([sigmoid(logits.neg()), sigmoid(logits)], 1) // 1 - sigmoid(z) = sigmoid(-z)
+        : softmax(logits, 1);
+
+    /// <summary>
+    /// The loop both loader-fed engines share: batches in data set order without shuffling, each naming its rows'
+    /// samples; <paramref name="step"/> gives a batch's flat [B * K] probabilities, K and per-row losses.
+    /// </summary>
+    private static InferenceResult RunBatches(BatchLoop loop, Preprocessing preprocessing, ClassificationDataset data, int batchSize,
+        int workers, DecodeOptions? decode, Func<Tensor, Tensor, (float[] Probabilities, int Classes, float[] Losses)> step)
+    {
         var loader = new DataLoader(data, ImagePipeline.Create(preprocessing, null, decode), preprocessing,
             new DataLoaderOptions { BatchSize = batchSize, Shuffle = false, Workers = workers });
         var read = new List<ImageSample>(data.Count);
         var probabilities = new List<float[]>(data.Count);
         var losses = new List<double>(data.Count);
-        using var loop = BatchLoop.Evaluation(model, device, cancellationToken);
         loop.CanceledMessage = () => CanceledMessage(read.Count + loop.Skipped.Count, data.Count);
         foreach (var batch in loop.Batches(loader.Epoch(0)))
         {
-            var (flat, classes, nll) = loop.Step(batch, (images, labels) =>
-            {
-                var logits = model.call(images); // [B, K] or [B, 1]
-                var probs = logits.shape[1] == 1
-                    ? cat([sigmoid(logits.neg()), sigmoid(logits)], 1) // 1 - sigmoid(z) = sigmoid(-z)
-                    : softmax(logits, 1); // [B, K]
-                var picked = probs.gather(1, labels.unsqueeze(1)).squeeze(1).clamp_min(Scalars.Of(1e-7f)); // [B]
-                return (probs.cpu().data<float>().ToArray(), (int)probs.shape[1], (-picked.log()).cpu().data<float>().ToArray());
-            });
+            var (flat, classes, nll) = loop.Step(batch, step);
             for (int i = 0; i < batch.Size; i++) probabilities.Add(flat.AsSpan(i * classes, classes).ToArray());
             losses.AddRange(nll.Select(v => (double)v));
             read.AddRange(batch.Indices.Select(i => data.Samples[i]));

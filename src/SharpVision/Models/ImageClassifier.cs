@@ -27,9 +27,14 @@ public abstract class ImageClassifier(string name) : nn.Module<Tensor, Tensor>(n
     /// <summary>The head's modules (trainable when the backbone is frozen).</summary>
     public abstract IEnumerable<nn.Module> HeadModules();
 
+    /// <summary>
+    /// [B, C, H, W] -> [B, NumClasses] logits. Inference on the CPU (eval mode: predict, evaluate, validation) runs in
+    /// channels-last layout (<see cref="ChannelsLast"/>): the same logits without oneDNN's per-convolution reorders.
+    /// </summary>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
+        if (!training && input.device_type == DeviceType.CPU) input = ChannelsLast.Of(input);
         return ForwardHead(ForwardFeatures(input)).MoveToOuterDisposeScope();
     }
 }

@@ -38,6 +38,9 @@ public sealed record CpuInfo(
     /// <summary>True when AVX-512 BF16 instructions are there (Zen 4/5, Sapphire Rapids and later).</summary>
     public bool HasAvx512Bf16 => Isa.Contains("avx512_bf16");
 
+    /// <summary>True when AMX tiles with BF16 are there (Intel Sapphire Rapids and later).</summary>
+    public bool HasAmxBf16 => Isa.Contains("amx_bf16");
+
     /// <summary>This machine's processor (empty on a non-x86 machine).</summary>
     public static CpuInfo Current { get; } = X86Base.IsSupported
         ? Read(Native)

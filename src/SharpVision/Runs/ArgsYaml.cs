@@ -5,8 +5,8 @@ namespace SharpVision.Runs;
 
 /// <summary>
 /// args.yaml: every resolved setting, one <c>snake_case: value</c> line each, read back by --resume. Numbers, flags
-/// and strings are plain scalars; a tuple is <c>'a,b'</c>; a record of such values (augmentation options) is
-/// <c>'name=value,name=value'</c>.
+/// and strings are plain scalars; an enum is its member name in lower case (<c>precision: bf16</c>); a tuple is
+/// <c>'a,b'</c>; a record of such values (augmentation options) is <c>'name=value,name=value'</c>.
 /// </summary>
 public static class ArgsYaml
 {
@@ -21,6 +21,7 @@ public static class ArgsYaml
             {
                 null => "null",
                 bool b => b ? "true" : "false",
+                Enum e => e.ToString().ToLowerInvariant(),
                 IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
                 _ => "'" + Scalar(v).Replace("'", "''") + "'",
             };
@@ -78,7 +79,7 @@ public static class ArgsYaml
         catch (Exception e) when (e is FormatException or OverflowException or InvalidCastException)
         {
             var type = Nullable.GetUnderlyingType(propertyType) ?? propertyType;
-            throw new SharpVisionException($"{path}: {key} must be a {Describe(type)}. Received: {text}");
+            throw new SharpVisionException($"{path}: {key} must be {Describe(type)}. Received: {text}");
         }
     }
 
@@ -87,6 +88,9 @@ public static class ArgsYaml
     {
         var type = Nullable.GetUnderlyingType(propertyType) ?? propertyType;
         if (type == typeof(string)) return text;
+        if (type.IsEnum)
+            return Enum.GetNames(type).FirstOrDefault(n => n.Equals(text, StringComparison.OrdinalIgnoreCase)) is { } name
+                ? Enum.Parse(type, name) : throw new FormatException();
         if (typeof(ITuple).IsAssignableFrom(type) && type.IsValueType)
         {
             var items = type.GetGenericArguments();
@@ -110,9 +114,10 @@ public static class ArgsYaml
     }
 
     private static string Describe(Type type) =>
-        typeof(ITuple).IsAssignableFrom(type) ? "comma-separated " + string.Join(",", type.GetGenericArguments().Select(t => t.Name))
-        : IsRecordOfScalars(type) ? "comma-separated list of name=value for " + type.Name
-        : type.Name;
+        type.IsEnum ? "one of " + string.Join(", ", Enum.GetNames(type).Select(n => n.ToLowerInvariant()))
+        : typeof(ITuple).IsAssignableFrom(type) ? "a comma-separated " + string.Join(",", type.GetGenericArguments().Select(t => t.Name))
+        : IsRecordOfScalars(type) ? "a comma-separated list of name=value for " + type.Name
+        : "a " + type.Name;
 
     /// <summary>A class with a parameterless constructor whose settable properties are all numbers, flags or strings.</summary>
     private static bool IsRecordOfScalars(Type type) =>

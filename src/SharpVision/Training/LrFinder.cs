@@ -34,14 +34,16 @@ public static class LrFinder
     /// <param name="weightDecay">Weight decay.</param>
     /// <param name="beta">Smoothing of the loss (fastai 0.98).</param>
     /// <param name="divergence">Stop when the smoothed loss exceeds this times its minimum (fastai 4).</param>
+    /// <param name="precision">The steps' arithmetic, as the training run will use it (<see cref="MixedPrecision"/>).</param>
     /// <param name="cancellationToken">Checked between steps; the weights are restored before the exception leaves.</param>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired; the message says how many steps were done.</exception>
     public static LrFindResult Run(nn.Module<Tensor, Tensor> model, Func<int, IEnumerable<Batch>> batches, string optimizer = "adam",
         double start = 1e-7, double end = 10, int steps = 100, Device? device = null, double momentum = 0, double weightDecay = 0,
-        double beta = 0.98, double divergence = 4, CancellationToken cancellationToken = default)
+        double beta = 0.98, double divergence = 4, Precision precision = Precision.Fp32, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batches);
+        MixedPrecision.Require(precision, "LrFinder.Precision");
         if (!(start > 0) || !(end > start))
             throw new InvalidOptionException("LrFinder.StartLr", $"a number > 0 and below LrFinder.EndLr ({end})", start.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (steps < 5) throw new InvalidOptionException("LrFinder.Steps", "an integer >= 5", steps.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -72,7 +74,7 @@ public static class LrFinder
                     double loss = loop.Step(batch, (x, y) =>                   // x [B, C, H, W], y [B]
                     {
                         opt.zero_grad();
-                        var logits = model.call(x);                             // [B, K]
+                        var logits = MixedPrecision.Forward(model, x, precision); // [B, K], float32
                         var l = Losses.Classification(logits, y);
                         l.backward();
                         opt.step();

@@ -42,6 +42,12 @@ public sealed record TrainOptions
     /// <summary>When &gt; 1, logs <c>top{K}_accuracy</c> and <c>val_top{K}_accuracy</c> (multi-class models only).</summary>
     public int TopK { get; init; }
 
+    /// <summary>
+    /// The training steps' arithmetic: <see cref="Precision.Bf16"/> is <see cref="MixedPrecision"/> (CPU only, with
+    /// AVX512-BF16 or AMX-BF16). Validation always runs in float32.
+    /// </summary>
+    public Precision Precision { get; init; }
+
     /// <summary>Device the model and every batch are moved to; null means CPU.</summary>
     public Device? Device { get; init; }
 

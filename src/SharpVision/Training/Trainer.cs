@@ -118,6 +118,12 @@ public sealed class Trainer(TrainOptions options)
         // Without the build-time TorchSharp rewrite a long loop is where a freed Scalar shows up: say so once.
         TorchSharpPatch.WarnOnceIfKeepAliveMissing(RaiseWarning);
         var device = Options.Device ?? CPU;
+        if (Options.Precision != Precision.Fp32)
+        {
+            MixedPrecision.Require(Options.Precision, "TrainOptions.Precision");
+            if (device.type != DeviceType.CPU)
+                throw new InvalidOptionException("TrainOptions.Precision", $"fp32 on {device} (bf16 is CPU mixed precision)", MixedPrecision.Name(Options.Precision));
+        }
         model.to(device);
         bool ownsOptimizer = optimizer is null;
         optimizer ??= OptimizerFactory.Create(Options.Optimizer, model.parameters().Where(p => p.requires_grad),
@@ -245,7 +251,7 @@ public sealed class Trainer(TrainOptions options)
             loop.Step(batch, (x, y) =>                                          // x [B, C, H, W], y [B]
             {
                 optimizer.zero_grad();
-                var output = model.call(x);                                     // [B, K] for classification
+                var output = MixedPrecision.Forward(model, x, Options.Precision); // [B, K] for classification, float32
                 var loss = task.ComputeLoss(output, y, training: true);
                 loss.Total.backward();
                 optimizer.step();

@@ -20,7 +20,7 @@ public sealed class DetectSettingsYamlTests : IDisposable
         {
             Data = "data/train.txt", Val = "data/val.txt", Model = "yolov3-tiny-half", ImgSize = 96, FineTune = (2, 5),
             Lr = 3e-4, Patience = 4, Augment = new BoxAugmentOptions { Jitter = .15, MinScale = .5, MaxScale = 1.25, Flip = false, Hue = .05 },
-            Seed = 7, Out = "runs/x's",
+            Seed = 7, Out = "runs/x's", Precision = SharpVision.Training.Precision.Bf16,
         };
         string path = Path.Combine(_dir, "args.yaml");
 
@@ -32,6 +32,7 @@ public sealed class DetectSettingsYamlTests : IDisposable
         Assert.Equal(s, back);
         var text = File.ReadAllText(path);
         Assert.Contains("fine_tune: '2,5'", text);
+        Assert.Contains("precision: bf16", text);
         Assert.Contains("augment: 'jitter=0.15,min_scale=0.5,max_scale=1.25,flip=false,hue=0.05,saturation=1.5,value=1.5'", text);
     }
 

@@ -52,6 +52,46 @@ public class RegistryModelTests
         Assert.All(model.HeadModules(), m => Assert.Contains(m.parameters(), p => p.shape[0] == 5));
     }
 
+    public static TheoryData<string, int> EveryClassifier => new()
+    {
+        { "smallcnn", 64 }, { "minicnn", 32 }, { "resnet18", 32 }, { "resnet34", 32 }, { "resnet50", 32 }, { "vgg16", 32 }, { "resnet18-mlnet", 32 },
+    };
+
+    [Theory]
+    [MemberData(nameof(EveryClassifier))]
+    public void Eval_forward_in_channels_last_gives_the_logits_of_the_nchw_network(string name, int size)
+    {
+        // Given a model in eval mode with trained-looking BatchNorm statistics (one training pass moves them)
+        manual_seed(3);
+        using var model = ModelRegistry.Create(name, new ModelOptions(4, size));
+        using var x = randn(3, 3, size, size);
+        model.train();
+        using (no_grad()) model.call(x).Dispose();
+        model.eval();
+        using var _ = no_grad();
+
+        // When eval forward runs (channels-last inside) and the same network runs on the NCHW tensor stage by stage
+        using var logits = model.call(x);
+        using var reference = model.ForwardHead(model.ForwardFeatures(x));
+
+        // Then the logits agree, and the caller's tensor keeps its layout
+        Assert.False(ChannelsLast.Is(x));
+        float scale = reference.abs().max().item<float>() + 1e-3f;
+        float diff = (logits - reference).abs().max().item<float>();
+        Assert.True(diff <= 1e-4f * scale, $"{name}: max |difference| {diff} (logits up to {scale})");
+    }
+
+    [Fact]
+    public void Channels_last_keeps_shape_and_values_with_nhwc_strides()
+    {
+        using var x = arange(2 * 3 * 4 * 5, dtype: ScalarType.Float32).reshape(2, 3, 4, 5);
+        using var cl = ChannelsLast.Of(x);
+        Assert.Equal(x.shape, cl.shape);
+        Assert.Equal(new long[] { 60, 1, 15, 3 }, cl.stride());
+        Assert.True(ChannelsLast.Is(cl));
+        Assert.True(x.eq(cl).all().item<bool>());
+    }
+
     [Fact]
     public void Vgg16_runs_forward_at_32_pixels_and_resets_its_classifier()
     {
