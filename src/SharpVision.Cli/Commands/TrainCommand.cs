@@ -89,6 +89,7 @@ internal sealed class ClassifierTrainFlags
     private readonly Option<string?> _val = Flags.ExistingPath("--val", "validation set (instead of --val-split)", "DIR");
     private readonly Option<double?> _valSplit = Flags.DoubleOrNull("--val-split", "stratified fraction of DATA held out for validation (default 0.2 without --val)", 0, 0.99);
     private readonly Option<string> _model = Flags.Text("--model", "smallcnn, minicnn, vgg16, resnet18, resnet34, resnet50, or a layer file", Defaults.Model, "NAME|FILE.yaml");
+    private readonly Option<int?> _width = Flags.IntOrNull("--width", $"minicnn: filters of the first stage, doubled in each of the next two (default {Models.MiniCnn.DefaultWidth}, or a --weights model file's)", 1, 4096);
     private readonly Option<int?> _imgSize = Flags.IntOrNull("--img-size", "input side (default: the model's)", 8, 4096);
     private readonly Option<string> _labels = Flags.Choice("--labels", "label encoding (auto: binary for 2 classes)", Defaults.Labels, "auto", "binary", "categorical");
     private readonly Option<int> _batch = Flags.Int("--batch", "batch size", Defaults.Batch, min: 1);
@@ -131,7 +132,7 @@ internal sealed class ClassifierTrainFlags
         command.Add(_data);
         foreach (var option in new Option[]
                  {
-                     _layout, _labelPattern, _filenameColumn, _labelColumn, _val, _valSplit, _model, _imgSize, _labels, _batch, _epochs, _lr,
+                     _layout, _labelPattern, _filenameColumn, _labelColumn, _val, _valSplit, _model, _width, _imgSize, _labels, _batch, _epochs, _lr,
                      _optimizer, _momentum, _nesterov, _weightDecay, _labelSmoothing, _classWeight, _augment, _schedule, _monitor, _patience,
                      _reduceLrPatience, _reduceLrFactor, _topK, _seed, Workers, _stepsPerEpoch, Device, _out, _existOk, _maxPixels, _logEvery,
                      _pretrained, _weights, _freeze, _fineTune, _unfreezeTop, _cacheAugmented, _featureCache, _precision,
@@ -160,6 +161,7 @@ internal sealed class ClassifierTrainFlags
             FilenameColumn = parse.GetValue(_filenameColumn)!,
             LabelColumn = parse.GetValue(_labelColumn)!,
             Model = parse.GetValue(_model)!,
+            Width = parse.GetValue(_width),
             ImgSize = parse.GetValue(_imgSize) ?? 0,
             Labels = parse.GetValue(_labels)!,
             Batch = parse.GetValue(_batch),

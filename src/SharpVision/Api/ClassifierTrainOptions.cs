@@ -21,6 +21,11 @@ public sealed record ClassifierTrainOptions
     public string FilenameColumn { get; init; } = "filename";
     public string LabelColumn { get; init; } = "label";
     public string Model { get; init; } = "smallcnn";
+    /// <summary>
+    /// The width of a model family that has one (minicnn: filters of its first stage, doubled in each of the next two);
+    /// null = the family's default (minicnn 32), or with a .svmodel <see cref="Weights"/> that file's width.
+    /// </summary>
+    public int? Width { get; init; }
     /// <summary>0 = the model's default input size.</summary>
     public int ImgSize { get; init; }
     /// <summary>auto (binary for 2 classes), binary or categorical.</summary>
@@ -115,6 +120,7 @@ public sealed record ClassifierTrainOptions
             throw new InvalidOptionException(Name(nameof(Model)), "a registered name or an existing .yaml file", $"{Model} (not found)");
         if (!ModelRegistry.IsDefinitionFile(Model) && !ModelRegistry.Contains(Model))
             throw new InvalidOptionException(Name(nameof(Model)), "one of " + string.Join(", ", ModelRegistry.Names) + " or a .yaml file", Model);
+        ModelRegistry.CheckWidth(Model, Width, Name(nameof(Width)));
         if (Epochs < 1) throw new InvalidOptionException(Name(nameof(Epochs)), "an integer >= 1", Epochs.ToString(CultureInfo.InvariantCulture));
         if (Batch < 1) throw new InvalidOptionException(Name(nameof(Batch)), "an integer >= 1", Batch.ToString(CultureInfo.InvariantCulture));
         if (Labels is not ("auto" or "binary" or "categorical"))

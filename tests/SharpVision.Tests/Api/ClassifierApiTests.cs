@@ -42,6 +42,7 @@ public sealed class ClassifierApiTests : IDisposable
         var args = ArgsYaml.Read<ClassifierTrainOptions>(Path.Combine(run.RunDir, "args.yaml"), "test");
         Assert.Equal("minicnn", args.Model);
         Assert.Equal("onecycle", args.Schedule); // the default schedule, as it ran
+        Assert.Equal(32, args.Width); // and minicnn's default width
         Assert.Equal(Path.GetFullPath(_data), args.Data);
         Assert.Equal(["blue", "red"], File.ReadAllLines(Path.Combine(run.RunDir, "classes.txt")));
         Assert.Equal(3, File.ReadAllLines(Path.Combine(run.RunDir, "results.csv")).Length);

@@ -125,6 +125,7 @@ public class TrainCommandTests : IDisposable
     [InlineData(new[] { "train", "DATA", "--batch", "0" }, "--batch must be an integer >= 1. Received: --batch=0")]
     [InlineData(new[] { "train", "DATA", "--optimizer", "adamax" }, "--optimizer must be one of")]
     [InlineData(new[] { "train", "DATA", "--model", "resnet19" }, "--model must be one of")]
+    [InlineData(new[] { "train", "DATA", "--model", "resnet18", "--width", "16" }, "error: --width must be left out for resnet18 (a width applies to minicnn). Received: --width=16")]
     [InlineData(new[] { "train", "DATA", "--device", "tpu" }, "--device must be one of auto, cpu, cuda, cuda:N. Received: --device=tpu")]
     [InlineData(new[] { "train", "DATA", "--augment", "rotation_range=abc" }, "--augment rotation_range")]
     [InlineData(new[] { "train", "/no/such/folder" }, "/no/such/folder does not exist")]
