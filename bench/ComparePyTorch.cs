@@ -65,7 +65,8 @@ public static class ComparePyTorch
         string? dir = needsFolder ? PhotoFolder.Ensure(images, args.Seed, Console.Out) : null;
         if (dir is not null)
             Console.WriteLine($"JPEG folder: {images} images {PhotoFolder.Width}x{PhotoFolder.Height} q{PhotoFolder.Quality} " +
-                              $"(mean {PhotoFolder.MeanFileBytes(dir) / 1024:F0} KB) -> {LoaderBench.ImageSize}x{LoaderBench.ImageSize}, augment {LoaderBench.AugmentSpec}");
+                              $"(mean {PhotoFolder.MeanFileBytes(dir) / 1024:F0} KB) -> {LoaderBench.ImageSize}x{LoaderBench.ImageSize}, augment {LoaderBench.AugmentSpec}; " +
+                              $"our JPEG decoder: {LoaderBench.JpegDecoderName}");
 
         using var ours = new OurSide(args.Seed);
         var all = BuildRows(ours, py, dir, cores, Steps, args);
