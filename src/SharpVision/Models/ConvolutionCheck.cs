@@ -103,7 +103,10 @@ public static class ConvolutionCheck
         long outW = (shape.Width + 2 * shape.Padding - shape.Kernel) / shape.Stride + 1;
         var upstream = randn([batch, shape.OutChannels, outH, outW], generator: generator);                                     // [B, O, OH, OW]
 
-        var single = Run(channelsLast ? ChannelsLast.Of(x) : x, weight, bias, upstream, shape, routed);
+        // Channels-last: the input and the gradient arriving from above both NHWC, as inside a channels-last network.
+        var single = channelsLast
+            ? Run(ChannelsLast.Of(x), weight, bias, ChannelsLast.Of(upstream), shape, routed)
+            : Run(x, weight, bias, upstream, shape, routed);
         var reference = Run(x.to(float64), weight.to(float64), bias.to(float64), upstream.to(float64), shape, routed: false);
         return new ConvolutionCheckResult(shape, Error(single.Y, reference.Y), Error(single.Dx, reference.Dx), Error(single.Dw, reference.Dw));
     }
