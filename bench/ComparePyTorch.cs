@@ -65,7 +65,8 @@ public static class ComparePyTorch
         string? dir = needsFolder ? PhotoFolder.Ensure(images, args.Seed, Console.Out) : null;
         if (dir is not null)
             Console.WriteLine($"JPEG folder: {images} images {PhotoFolder.Width}x{PhotoFolder.Height} q{PhotoFolder.Quality} " +
-                              $"(mean {PhotoFolder.MeanFileBytes(dir) / 1024:F0} KB) -> {LoaderBench.ImageSize}x{LoaderBench.ImageSize}, augment {LoaderBench.AugmentSpec}");
+                              $"(mean {PhotoFolder.MeanFileBytes(dir) / 1024:F0} KB) -> {LoaderBench.ImageSize}x{LoaderBench.ImageSize}, augment {LoaderBench.AugmentSpec}; " +
+                              $"our JPEG decoder: {LoaderBench.JpegDecoderName}");
 
         using var ours = new OurSide(args.Seed);
         var all = BuildRows(ours, py, dir, cores, Steps, args);
@@ -221,17 +222,6 @@ public static class ComparePyTorch
         /// <summary>Minor page faults per training step of each timed <see cref="TrainFit"/>, for the table (cleared per row).</summary>
         public List<double> FaultsPerStep { get; } = [];
 
-        /// <summary>The process's minor page faults so far (/proc/self/stat field 10), 0 off Linux.</summary>
-        private static long MinorFaults()
-        {
-            const string stat = "/proc/self/stat";
-            if (!File.Exists(stat)) return 0;
-            string text = File.ReadAllText(stat);
-            // Fields after the ")" that closes the command name: state is field 3, minflt field 10.
-            var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[7], System.Globalization.CultureInfo.InvariantCulture);
-        }
-
         public long Parameters(string model, int classes) => Model(model, classes).parameters().Sum(p => p.numel());
 
         /// <summary>Four random batches of the given shape (the Python side holds its own), reused in turn.</summary>
@@ -275,11 +265,11 @@ public static class ComparePyTorch
             var trainer = new Trainer(options);
             // Built outside the clock, as compare_pytorch.py builds its optimizer before its timer starts.
             using var opt = OptimizerFactory.Create(options.Optimizer, net.parameters(), options.LearningRate, options.Momentum, options.Nesterov, options.WeightDecay);
-            long faults = MinorFaults();
+            long faults = ProcSelf.MinorFaults();
             var clock = Stopwatch.StartNew();
             trainer.Fit(net, _ => Cycle(batches).Take(steps), validation: null, optimizer: opt);
             double rate = steps * batch / clock.Elapsed.TotalSeconds;
-            FaultsPerStep.Add((MinorFaults() - faults) / (double)steps);
+            FaultsPerStep.Add((ProcSelf.MinorFaults() - faults) / (double)steps);
             return rate;
         }
 
@@ -320,7 +310,7 @@ public static class ComparePyTorch
                 for (int step = 0; step < steps; step++)
                 {
                     using var scope = NewDisposeScope();
-                    var probabilities = net.call(batches[step % batches.Count].Images).softmax(1); // [B, 1000]
+                    var probabilities = Evaluation.ClassifierInference.Probabilities(net.call(batches[step % batches.Count].Images)); // [B, 1000]
                     probabilities.data<float>().ToArray();
                 }
             }

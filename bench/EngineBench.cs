@@ -54,7 +54,7 @@ public static class EngineBench
             {
                 using var scope = NewDisposeScope();
                 using var noGrad = no_grad();
-                return nn.functional.softmax(model.call(images), 1).cpu().data<float>().ToArray(); // [B, 1000]
+                return Evaluation.ClassifierInference.Probabilities(model.call(images)).cpu().data<float>().ToArray(); // [B, 1000]
             }
             float[] OnnxStep(Tensor images) => onnx.PredictPrepared(images.data<float>().ToArray(), Batch).SelectMany(p => p).ToArray();
             double Rate(Func<Tensor, float[]> step, int n)

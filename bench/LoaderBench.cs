@@ -37,6 +37,9 @@ public static class LoaderBench
 
         int[] workerCounts = cores > 1 ? [0, 1, cores] : [0, 1];
         var rates = workerCounts.ToDictionary(w => w, _ => new List<double>());
+        // With libturbojpeg present, the same 1-worker pipeline decoding with SkiaSharp, for the decoder's share.
+        var skiaPipeline = ImagePipeline.Create(Preprocessing, Augmenter, DecodeOptions.Default with { Jpeg = JpegDecoder.SkiaSharp });
+        var skiaRates = new List<double>();
         // One untimed pass warms the JIT, the page cache and the thread pool.
         Consume(new DataLoader(dataset, pipeline, Preprocessing, new DataLoaderOptions { Workers = 1 }), 0);
         for (int rep = 0; rep < reps; rep++)
@@ -46,6 +49,8 @@ public static class LoaderBench
                 var loader = new DataLoader(dataset, pipeline, Preprocessing, new DataLoaderOptions { Workers = w, PrefetchBatches = args.Prefetch ?? 2 });
                 rates[w].Add(Consume(loader, rep));
             }
+            if (TurboJpeg.IsAvailable)
+                skiaRates.Add(Consume(new DataLoader(dataset, skiaPipeline, Preprocessing, new DataLoaderOptions { Workers = 1, PrefetchBatches = args.Prefetch ?? 2 }), rep));
         }
 
         Console.WriteLine();
@@ -56,7 +61,10 @@ public static class LoaderBench
             double median = Stats.Median(rates[w]);
             table.Add(w == 0 ? "workers = 0 (consuming thread)" : $"workers = {w}", median.ToString("F1"), Stats.Range(rates[w], "F0"), (median / one).ToString("F2"));
         }
+        if (skiaRates.Count > 0)
+            table.Add("workers = 1, SkiaSharp decoder", Stats.Median(skiaRates).ToString("F1"), Stats.Range(skiaRates, "F0"), (Stats.Median(skiaRates) / one).ToString("F2"));
         table.Print(Console.Out);
+        Console.WriteLine($"JPEG decoder: {JpegDecoderName}");
 
         Console.WriteLine();
         StageCosts(dataset, Math.Min(count, 200)).Print(Console.Out);
@@ -85,12 +93,13 @@ public static class LoaderBench
     private static Table StageCosts(ClassificationDataset dataset, int n)
     {
         var scaled = DecodeOptions.Default with { TargetSize = (ImageSize, ImageSize) };
+        var scaledSkia = scaled with { Jpeg = JpegDecoder.SkiaSharp };
         var floats = new float[32 * 3 * ImageSize * ImageSize];
-        double read = 0, decode = 0, decodeFull = 0, resize = 0, warp150 = 0, warp = 0, fill = 0, copy = 0;
+        double read = 0, decode = 0, decodeSkia = 0, decodeFull = 0, resize = 0, warp150 = 0, warp = 0, fill = 0, copy = 0;
         string decodedSize = "";
         for (int pass = 0; pass < 2; pass++) // pass 0 warms up
         {
-            read = decode = decodeFull = resize = warp150 = warp = fill = copy = 0;
+            read = decode = decodeSkia = decodeFull = resize = warp150 = warp = fill = copy = 0;
             for (int i = 0; i < n; i++)
             {
                 string path = dataset.Samples[i].Path;
@@ -101,8 +110,11 @@ public static class LoaderBench
                 long t2 = Stopwatch.GetTimestamp();
                 _ = ImageDecoder.Decode(bytes, path);
                 long t3 = Stopwatch.GetTimestamp();
+                var decodedSkia = ImageDecoder.Decode(bytes, path, scaledSkia);
+                decodeSkia += Ms(Stopwatch.GetTimestamp() - t3);
+                t3 = Stopwatch.GetTimestamp();
                 decodedSize = $"{decoded.Width}x{decoded.Height}";
-                var resized = Resizer.Resize(decoded, ImageSize, ImageSize, Preprocessing.Interpolation);
+                var resized = Resizer.Resize(decodedSkia, ImageSize, ImageSize, Preprocessing.Interpolation);
                 long t4 = Stopwatch.GetTimestamp();
                 _ = Augmenter.Apply(resized, new Random(i));
                 long t5 = Stopwatch.GetTimestamp();
@@ -129,22 +141,26 @@ public static class LoaderBench
         int batches = n / 32;
         double perImageCopy = batches == 0 ? 0 : copy / (batches * 32);
         double total = read / n + decode / n + warp / n + fill / n + perImageCopy;
-        double before = read / n + decode / n + resize / n + warp150 / n + fill / n + perImageCopy;
+        double before = read / n + decodeSkia / n + resize / n + warp150 / n + fill / n + perImageCopy;
         var table = new Table($"stage (1 thread, {n} images)", "ms/image", "share");
         void Row(string name, double ms) => table.Add(name, ms.ToString("F3"), (ms / total).ToString("P0"));
         Row("read file", read / n);
-        Row($"decode at DCT scale -> {decodedSize}", decode / n);
+        Row($"decode at DCT scale -> {decodedSize} ({JpegDecoderName})", decode / n);
         Row($"augment + resize {decodedSize} -> {ImageSize}x{ImageSize} (one warp)", warp / n);
         Row("fill floats [3,150,150]", fill / n);
         Row("batch copy to a tensor (per image)", perImageCopy);
         Row("total per image", total);
         table.Add("", "", "");
+        table.Add($"before: decode at DCT scale with SkiaSharp", (decodeSkia / n).ToString("F3"), "");
         table.Add($"before: resize {decodedSize} -> {ImageSize}x{ImageSize} bilinear", (resize / n).ToString("F3"), "");
         table.Add($"before: augment {ImageSize}x{ImageSize} (warp)", (warp150 / n).ToString("F3"), "");
         table.Add("before: total per image", before.ToString("F3"), "");
         table.Add($"(decode at full size {PhotoFolder.Width}x{PhotoFolder.Height}, not used)", (decodeFull / n).ToString("F3"), "");
         return table;
     }
+
+    /// <summary>What decodes the JPEGs by default here: the system's libturbojpeg (SIMD) or SkiaSharp.</summary>
+    public static string JpegDecoderName => TurboJpeg.IsAvailable ? $"{TurboJpeg.Library}" : "SkiaSharp";
 
     private static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
 }

@@ -86,7 +86,7 @@ public static class MemoryBench
             double growth = 100 * (to.RssMb - from.RssMb) / from.RssMb;
             Console.WriteLine($"RSS epoch 2 -> {samples.Count}: {from.RssMb:F1} -> {to.RssMb:F1} MB, growth {growth:+0.0;-0.0} %  (goal < 5 %){(growth < 5 ? "" : "  NOT MET")}");
             Console.WriteLine($"live tensors epoch 2 -> {samples.Count}: {from.Tensors} -> {to.Tensors}");
-            Console.WriteLine($"peak RSS (VmHWM) {Rss("VmHWM:"):F1} MB");
+            Console.WriteLine($"peak RSS (VmHWM) {ProcSelf.StatusMb("VmHWM:"):F1} MB");
         }
         Console.WriteLine($"load average: {TrainBench.LoadAverage()}");
         return 0;
@@ -94,15 +94,6 @@ public static class MemoryBench
 
     private static double Log(IDictionary<string, double> logs, string name) => logs.TryGetValue(name, out double v) ? v : double.NaN;
 
-
-    /// <summary>A line of /proc/self/status in MB (kB there), NaN off Linux.</summary>
-    public static double Rss(string key = "VmRSS:")
-    {
-        const string status = "/proc/self/status";
-        if (!File.Exists(status)) return double.NaN;
-        var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal));
-        return line is null ? double.NaN : double.Parse(line[key.Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 1024;
-    }
 
     private sealed record Sample(double RssMb, long Tensors, double ManagedMb);
 
@@ -114,7 +105,7 @@ public static class MemoryBench
 
         public override void OnEpochEnd(int epoch, IDictionary<string, double> logs)
         {
-            var s = new Sample(Rss(), Tensor.TotalCount, GC.GetTotalMemory(forceFullCollection: false) / 1048576.0);
+            var s = new Sample(ProcSelf.StatusMb(), Tensor.TotalCount, GC.GetTotalMemory(forceFullCollection: false) / 1048576.0);
             Samples.Add(s);
             Print?.Invoke(epoch + 1, s, logs);
         }

@@ -60,6 +60,9 @@ public static class Doctor
             ("TorchSharp temporaries", TorchSharpPatch.IsKeepAliveApplied
                 ? $"Scalars and Tensors kept alive through native calls (build-time rewrite {TorchSharpPatch.KeepAliveVersion} of TorchSharp.dll)"
                 : $"NOT rewritten{(TorchSharpPatch.KeepAliveVersion is { } v ? $" (an older rewrite, {v})" : "")} ({TorchSharpPatch.TorchSharpLocation}): temporary Scalars and Tensors can be freed mid-call; build with SharpVision's targets"),
+            ("JPEG decoder", Imaging.TurboJpeg.IsAvailable
+                ? $"{Imaging.TurboJpeg.Library} (the system's libjpeg-turbo, SIMD); SkiaSharp for what it refuses"
+                : "SkiaSharp (its x64 libjpeg-turbo has no SIMD; install libturbojpeg0 or your system's libjpeg-turbo for ~1.5x faster JPEG decoding)"),
             ("native allocator", NativeAllocator.Current?.Detail ?? "not decided yet"),
             ("oneDNN caches", TorchRuntime.CacheFix is { } fix ? (fix.Applied ? "fixed: " : "NOT fixed: ") + fix.Detail : "as detected (nothing to fix)"),
             ("oneDNN in use", TorchRuntime.OneDnnDisabled ? "no: turned off by SharpVision (libtorch's own convolutions)" : "yes"),

@@ -83,7 +83,7 @@ public static class ClassifierInference
     }
 
     /// <summary>[B, K] or [B, 1] logits -> [B, K] probabilities (a binary model gives [1 - p, p]).</summary>
-    internal static Tensor Probabilities(Tensor logits) => logits.shape[1] == 1
+    public static Tensor Probabilities(Tensor logits) => logits.shape[1] == 1
         ? cat([sigmoid(logits.neg()), sigmoid(logits)], 1) // 1 - sigmoid(z) = sigmoid(-z)
         : softmax(logits, 1);
 

@@ -19,12 +19,27 @@ public sealed record DecodeOptions
     /// </summary>
     public (int Width, int Height)? TargetSize { get; init; }
 
-    /// <summary>The defaults: PIL's pixel limit, full-size decoding.</summary>
+    /// <summary>Which library decodes JPEGs; other formats always go through SkiaSharp.</summary>
+    public JpegDecoder Jpeg { get; init; } = JpegDecoder.Auto;
+
+    /// <summary>The defaults: PIL's pixel limit, full-size decoding, the fastest JPEG decoder present.</summary>
     public static DecodeOptions Default { get; } = new();
 }
 
+/// <summary>The JPEG decoder <see cref="ImageDecoder"/> uses.</summary>
+public enum JpegDecoder
+{
+    /// <summary>The system's libturbojpeg (SIMD) when it loads (<see cref="TurboJpeg"/>), else SkiaSharp; a JPEG that
+    /// libturbojpeg refuses or warns about (truncated, CMYK) is decoded by SkiaSharp, which names any error.</summary>
+    Auto,
+
+    /// <summary>Always SkiaSharp's bundled libjpeg-turbo (no SIMD on x64).</summary>
+    SkiaSharp,
+}
+
 /// <summary>
-/// Decodes JPEG, PNG, BMP, GIF (first frame) and WebP into 8-bit <see cref="RgbImage"/>s with SkiaSharp.
+/// Decodes JPEG, PNG, BMP, GIF (first frame) and WebP into 8-bit <see cref="RgbImage"/>s with SkiaSharp (JPEG pixels
+/// by the system's SIMD libturbojpeg when present, see <see cref="JpegDecoder"/>; SkiaSharp still reads every header).
 /// The format is found from the content, EXIF orientation is applied, alpha is dropped (unpremultiplied colours,
 /// like PIL's <c>convert('RGB')</c>). Stateless and thread-safe: every call uses its own codec.
 /// Every failure is an <see cref="ImageDecodeException"/> naming the file and the reason.
@@ -82,11 +97,11 @@ public static class ImageDecoder
                 throw new ImageDecodeException(nameForMessages, LooksLikeKnownFormat(data)
                     ? "truncated or corrupt image data (header unreadable)"
                     : "not an image (unrecognised format)");
-            return DecodeWith(codec, nameForMessages, options);
+            return DecodeWith(codec, data, nameForMessages, options);
         }
     }
 
-    private static RgbImage DecodeWith(SKCodec codec, string name, DecodeOptions options)
+    private static RgbImage DecodeWith(SKCodec codec, ReadOnlySpan<byte> data, string name, DecodeOptions options)
     {
         SKImageInfo encoded = codec.Info;
         long pixels = (long)encoded.Width * encoded.Height;
@@ -98,6 +113,10 @@ public static class ImageDecoder
 
         SKEncodedOrigin origin = codec.EncodedOrigin;
         SKSizeI size = ChooseDecodeSize(codec, origin, options.TargetSize);
+        // SkiaSharp still reads the header (format, size, EXIF origin): one source of truth for both decoders.
+        if (options.Jpeg == JpegDecoder.Auto && codec.EncodedFormat == SKEncodedImageFormat.Jpeg
+            && TurboJpeg.TryDecode(data, size.Width, size.Height) is { } stored)
+            return Orientation.Apply(stored, origin);
 
         // Unpremultiplied RGBA with no colour space: Skia converts grey, palette, CMYK and 16-bit to 8-bit RGBA,
         // keeps colour values under transparent pixels (as PIL's convert('RGB') does) and applies no ICC profile.

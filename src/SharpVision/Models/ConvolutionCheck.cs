@@ -86,9 +86,11 @@ public static class ConvolutionCheck
     /// <summary>
     /// Runs <paramref name="shape"/> forward and backward (of <c>sum(y * g)</c>, seeded x, weight, bias and g) in
     /// float32 through <see cref="Conv2d"/> (or libtorch's conv2d directly when <paramref name="routed"/> is
-    /// false) and in float64, and returns the relative differences.
+    /// false) and in float64, and returns the relative differences. <paramref name="channelsLast"/> gives the float32
+    /// input NHWC strides (<see cref="ChannelsLast"/>), as classifiers feed their convolutions on the CPU: oneDNN then
+    /// runs other kernels (brgconv NHWC), whose numerics need their own proof.
     /// </summary>
-    public static ConvolutionCheckResult Check(ConvolutionShape shape, bool routed = true, int batch = 2, long seed = 0)
+    public static ConvolutionCheckResult Check(ConvolutionShape shape, bool routed = true, int batch = 2, long seed = 0, bool channelsLast = false)
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator((ulong)seed);
@@ -101,7 +103,10 @@ public static class ConvolutionCheck
         long outW = (shape.Width + 2 * shape.Padding - shape.Kernel) / shape.Stride + 1;
         var upstream = randn([batch, shape.OutChannels, outH, outW], generator: generator);                                     // [B, O, OH, OW]
 
-        var single = Run(x, weight, bias, upstream, shape, routed);
+        // Channels-last: the input and the gradient arriving from above both NHWC, as inside a channels-last network.
+        var single = channelsLast
+            ? Run(ChannelsLast.Of(x), weight, bias, ChannelsLast.Of(upstream), shape, routed)
+            : Run(x, weight, bias, upstream, shape, routed);
         var reference = Run(x.to(float64), weight.to(float64), bias.to(float64), upstream.to(float64), shape, routed: false);
         return new ConvolutionCheckResult(shape, Error(single.Y, reference.Y), Error(single.Dx, reference.Dx), Error(single.Dw, reference.Dw));
     }

@@ -21,6 +21,20 @@ public class ConvolutionCheckTests
     }
 
     [Fact]
+    public void Every_zoo_shape_matches_float64_with_channels_last_input_on_this_cpu()
+    {
+        // Classifiers feed their convolutions NHWC on the CPU (ChannelsLast), where oneDNN picks its brgconv NHWC
+        // kernels instead of the blocked ones: every convolution of the zoo, forward and both gradients, in that
+        // layout, against float64 (sizes capped at 16 to keep it to seconds).
+        var shapes = ConvolutionCheck.ZooShapes(maxSide: 16);
+        var results = shapes.Keys.Select(s => ConvolutionCheck.Check(s, channelsLast: true)).ToList();
+
+        var failed = results.Where(r => !r.Passed).Select(Doctor.Describe).ToList();
+        Assert.True(failed.Count == 0, $"{failed.Count} of {results.Count} wrong: " + string.Join("; ", failed));
+        Assert.True(results.Count > 50, $"only {results.Count} shapes");
+    }
+
+    [Fact]
     public void Zoo_shapes_include_every_family_and_the_resnet50_downsample()
     {
         var shapes = ConvolutionCheck.ZooShapes(["resnet50", "yolov3-tiny-quarter"], maxSide: 8);
