@@ -13,8 +13,6 @@ public sealed record BenchArgs
     public int? Prefetch { get; init; }
     public int Seed { get; init; } = 1;
 
-    /// <summary>Parses <c>--name N</c> pairs; every value is a non-negative integer.</summary>
-    /// <exception cref="InvalidOptionException">An unknown option or a bad value.</exception>
     /// <summary>Removes <c>NAME VALUE</c> from <paramref name="args"/> and returns VALUE (null when absent), for a bench's own options.</summary>
     public static string? Take(List<string> args, string name)
     {
@@ -26,6 +24,16 @@ public sealed record BenchArgs
         return value;
     }
 
+    /// <summary>Removes <c>NAME N</c> from <paramref name="args"/> and returns N (null when absent), an integer &gt;= <paramref name="min"/>.</summary>
+    public static int? TakeInt(List<string> args, string name, int min = 0)
+    {
+        if (Take(args, name) is not { } text) return null;
+        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v >= min) return v;
+        throw new InvalidOptionException(name, $"an integer >= {min}", text);
+    }
+
+    /// <summary>Parses <c>--name N</c> pairs; every value is a non-negative integer.</summary>
+    /// <exception cref="InvalidOptionException">An unknown option or a bad value.</exception>
     public static BenchArgs Parse(ReadOnlySpan<string> args)
     {
         var result = new BenchArgs();

@@ -47,7 +47,7 @@ public static class ComparePyTorch
         torch.set_num_threads(threads);
         torch.manual_seed(args.Seed);
 
-        string script = FindScript();
+        string script = FindScript("compare_pytorch.py");
         using var py = PyTorchWorker.Start(python, script);
         var init = py.Call(new { op = "init", threads });
         // PyTorch as users run it (above), and with the malloc settings SharpVision gives itself (NativeAllocator), so a
@@ -185,18 +185,18 @@ public static class ComparePyTorch
     }
 
 
-    /// <summary>bench/compare_pytorch.py, found next to the project whatever the working directory.</summary>
-    private static string FindScript()
+    /// <summary>bench/<paramref name="name"/> (a Python script of the benches), found next to the project whatever the working directory.</summary>
+    public static string FindScript(string name)
     {
         foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
         {
             for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
             {
-                foreach (var candidate in new[] { Path.Combine(d.FullName, "compare_pytorch.py"), Path.Combine(d.FullName, "bench", "compare_pytorch.py") })
+                foreach (var candidate in new[] { Path.Combine(d.FullName, name), Path.Combine(d.FullName, "bench", name) })
                     if (File.Exists(candidate)) return candidate;
             }
         }
-        throw new SharpVisionException("bench/compare_pytorch.py not found (run from the repository)");
+        throw new SharpVisionException($"bench/{name} not found (run from the repository)");
     }
 
     /// <summary>Our side: models and in-memory batches built once and reused by every repetition.</summary>

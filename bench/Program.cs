@@ -23,6 +23,7 @@ public static class Program
         ["detect"] = ("yolov3-tiny 416 inference images/s next to darknet's on the same images", DetectBench.Run),
         ["detect-train"] = ("[model] [size] [batch] [steps]: ms per YOLO training step by phase (data, forward, loss, backward, step)", DetectTrainBench.Run),
         ["compare-pytorch"] = ("ours vs PyTorch (python3-torch) row by row [--rows a,b] [--threads N] [--python PATH] (bench/compare-pytorch installs it)", ComparePyTorch.Run),
+        ["time-to-accuracy"] = ("Fashion-MNIST: wall time, test accuracy and time to 0.93 of `train`'s defaults next to PyTorch's CNN [--epochs N] [--torch-epochs N] [--threads N]", TimeToAccuracy.Run),
         ["resnet-profile"] = ("[train|infer] [--steps N] [--batch N] [--channels-last]: ms per resnet18 224 step (with ONEDNN_VERBOSE=1 | bench/onednn_profile.py: per primitive)", ResNetProfile.Run),
         ["memory"] = ("RSS and live tensors per epoch over a 20-epoch fit with validation and callbacks [--epochs N]", MemoryBench.Run),
     };

@@ -18,6 +18,7 @@ var run = Classifier.Train(Path.Combine(data, "train"), new ClassifierTrainOptio
     Batch = 20,
     Optimizer = "rmsprop",
     Lr = Option("--lr", 1e-4),
+    Schedule = "none",  // the tutorial's constant rate (train's default would be one cycle)
     Val = Directory.Exists(validation) ? validation : null,
     ValSplit = Directory.Exists(validation) ? null : 0.2,
     Augment = "rotation_range=40,width_shift_range=0.2,height_shift_range=0.2,shear_range=0.2,zoom_range=0.2,horizontal_flip=true",

@@ -16,6 +16,10 @@ public static class TrainCommand
         Ctrl+C (or SIGTERM) stops training after the current step: completed epochs stay in results.csv and
         weights/, the current weights go to weights/interrupted.svmodel, and the command exits with 130 (143 for
         SIGTERM) after printing the --resume command. A second Ctrl+C quits at once.
+        Defaults: Adam with a one-cycle rate (fastai's fit_one_cycle, PyTorch's OneCycleLR): from --lr/25 up to --lr
+        over the first 30 % of the steps (Adam's beta1 0.95 -> 0.85), then a cosine down to --lr/25/1e4 at the last
+        step (beta1 back to 0.95); each --fine-tune stage has its own cycle. --schedule none keeps --lr constant (Keras),
+        as the default does when --reduce-lr-patience manages the rate. Batch 32, no augmentation, no label smoothing.
         """;
 
     public static Command Create()
@@ -73,34 +77,39 @@ internal sealed class ClassifierTrainFlags
 {
     private static readonly string[] Layouts = ["auto", "folders", "filenames", "csv"];
 
+    /// <summary>The library's defaults: the flags show and use them, so they are set in one place (<see cref="ClassifierTrainOptions"/>).</summary>
+    private static readonly ClassifierTrainOptions Defaults = new();
+
     private readonly Command _command;
     private readonly Argument<string?> _data = Flags.Positional("DATA", "folder per class, folder of label.N.jpg files, or a CSV (filename,label)", optional: true);
-    private readonly Option<string> _layout = Flags.Choice("--layout", "how DATA is organised (auto: detected)", "auto", Layouts);
+    private readonly Option<string> _layout = Flags.Choice("--layout", "how DATA is organised (auto: detected)", Defaults.Layout, Layouts);
     private readonly Option<string?> _labelPattern = Flags.Text("--label-pattern", "filenames layout: regex with one group giving the label", "REGEX");
-    private readonly Option<string> _filenameColumn = Flags.Text("--filename-column", "csv layout: the column holding the file names", "filename", "NAME");
-    private readonly Option<string> _labelColumn = Flags.Text("--label-column", "csv layout: the column holding the labels", "label", "NAME");
+    private readonly Option<string> _filenameColumn = Flags.Text("--filename-column", "csv layout: the column holding the file names", Defaults.FilenameColumn, "NAME");
+    private readonly Option<string> _labelColumn = Flags.Text("--label-column", "csv layout: the column holding the labels", Defaults.LabelColumn, "NAME");
     private readonly Option<string?> _val = Flags.ExistingPath("--val", "validation set (instead of --val-split)", "DIR");
     private readonly Option<double?> _valSplit = Flags.DoubleOrNull("--val-split", "stratified fraction of DATA held out for validation (default 0.2 without --val)", 0, 0.99);
-    private readonly Option<string> _model = Flags.Text("--model", "smallcnn, minicnn, vgg16, resnet18, resnet34, resnet50, or a layer file", "smallcnn", "NAME|FILE.yaml");
+    private readonly Option<string> _model = Flags.Text("--model", "smallcnn, minicnn, vgg16, resnet18, resnet34, resnet50, or a layer file", Defaults.Model, "NAME|FILE.yaml");
+    private readonly Option<int?> _width = Flags.IntOrNull("--width", $"minicnn: filters of the first stage, doubled in each of the next two (default {Models.MiniCnn.DefaultWidth}, or a --weights model file's)", 1, 4096);
     private readonly Option<int?> _imgSize = Flags.IntOrNull("--img-size", "input side (default: the model's)", 8, 4096);
-    private readonly Option<string> _labels = Flags.Choice("--labels", "label encoding (auto: binary for 2 classes)", "auto", "auto", "binary", "categorical");
-    private readonly Option<int> _batch = Flags.Int("--batch", "batch size", 32, min: 1);
-    private readonly Option<int> _epochs = Flags.Int("--epochs", "epochs to train", 10, min: 1);
-    private readonly Option<double> _lr = Flags.Double("--lr", "learning rate", 1e-3, 1e-12, 10);
-    private readonly Option<string> _optimizer = Flags.Choice("--optimizer", "optimizer", "adam", [.. OptimizerFactory.Names]);
-    private readonly Option<double> _momentum = Flags.Double("--momentum", "SGD/RMSprop momentum", 0, 0, 1);
+    private readonly Option<string> _labels = Flags.Choice("--labels", "label encoding (auto: binary for 2 classes)", Defaults.Labels, "auto", "binary", "categorical");
+    private readonly Option<int> _batch = Flags.Int("--batch", "batch size", Defaults.Batch, min: 1);
+    private readonly Option<int> _epochs = Flags.Int("--epochs", "epochs to train", Defaults.Epochs, min: 1);
+    private readonly Option<double> _lr = Flags.Double("--lr", "learning rate (the peak of onecycle)", Defaults.Lr, 1e-12, 10);
+    private readonly Option<string> _optimizer = Flags.Choice("--optimizer", "optimizer", Defaults.Optimizer, [.. OptimizerFactory.Names]);
+    private readonly Option<double> _momentum = Flags.Double("--momentum", "SGD/RMSprop momentum", Defaults.Momentum, 0, 1);
     private readonly Option<bool> _nesterov = Flags.Switch("--nesterov", "Nesterov momentum (SGD)");
-    private readonly Option<double> _weightDecay = Flags.Double("--weight-decay", "weight decay", 0, 0, 1);
-    private readonly Option<double> _labelSmoothing = Flags.Double("--label-smoothing", "label smoothing", 0, 0, 0.99);
-    private readonly Option<string> _classWeight = Flags.Choice("--class-weight", "class weights in the loss", "none", "none", "balanced");
+    private readonly Option<double> _weightDecay = Flags.Double("--weight-decay", "weight decay", Defaults.WeightDecay, 0, 1);
+    private readonly Option<double> _labelSmoothing = Flags.Double("--label-smoothing", "label smoothing", Defaults.LabelSmoothing, 0, 0.99);
+    private readonly Option<string> _classWeight = Flags.Choice("--class-weight", "class weights in the loss", Defaults.ClassWeight, "none", "balanced");
     private readonly Option<string?> _augment = Flags.Text("--augment", "Keras ImageDataGenerator names, e.g. rotation_range=40,zoom_range=0.2,horizontal_flip=true", "K=V,...|FILE.yaml");
-    private readonly Option<string> _schedule = Flags.Choice("--schedule", "learning-rate schedule", "none", "none", "step", "cosine", "onecycle");
-    private readonly Option<string> _monitor = Flags.Choice("--monitor", "the metric for the best checkpoint, EarlyStopping and ReduceLROnPlateau", "val_loss", "val_loss", "val_accuracy", "loss", "accuracy");
+    private readonly Option<string> _schedule = Flags.Choice("--schedule", "learning-rate schedule (auto: onecycle, or none with --reduce-lr-patience)",
+        Defaults.Schedule, [.. ClassifierTrainOptions.Schedules]);
+    private readonly Option<string> _monitor = Flags.Choice("--monitor", "the metric for the best checkpoint, EarlyStopping and ReduceLROnPlateau", Defaults.Monitor, "val_loss", "val_accuracy", "loss", "accuracy");
     private readonly Option<int?> _patience = Flags.IntOrNull("--patience", "EarlyStopping: epochs without improvement before stopping", min: 0);
     private readonly Option<int?> _reduceLrPatience = Flags.IntOrNull("--reduce-lr-patience", "ReduceLROnPlateau: epochs without improvement before reducing", min: 0);
-    private readonly Option<double> _reduceLrFactor = Flags.Double("--reduce-lr-factor", "ReduceLROnPlateau: factor of each reduction", 0.1, 1e-6, 0.999999);
-    private readonly Option<int> _topK = Flags.Int("--top-k", "also log top-k accuracy (0: off)", 0, min: 0);
-    private readonly Option<int> _seed = Flags.Int("--seed", "random seed", 0);
+    private readonly Option<double> _reduceLrFactor = Flags.Double("--reduce-lr-factor", "ReduceLROnPlateau: factor of each reduction", Defaults.ReduceLrFactor, 1e-6, 0.999999);
+    private readonly Option<int> _topK = Flags.Int("--top-k", "also log top-k accuracy (0: off)", Defaults.TopK, min: 0);
+    private readonly Option<int> _seed = Flags.Int("--seed", "random seed", Defaults.Seed);
     private readonly Option<int?> _stepsPerEpoch = Flags.IntOrNull("--steps-per-epoch", "batches per epoch (default: the whole set)", min: 1);
     private readonly Option<string?> _out = Flags.Text("--out", "run folder (default runs/train/expN)", "DIR");
     private readonly Option<bool> _existOk = Flags.Switch("--exist-ok", "reuse an existing run folder");
@@ -114,7 +123,7 @@ internal sealed class ClassifierTrainFlags
         "E1,E2", "two epoch counts E1,E2 (each >= 1), e.g. 3,3", ParseFineTune);
     private readonly Option<int?> _unfreezeTop = Flags.IntOrNull("--unfreeze-top", "with --fine-tune: unfreeze only the last K blocks of the backbone in phase 2", min: 1);
     private readonly Option<int?> _cacheAugmented = Flags.IntOrNull("--cache-augmented", "frozen backbone + --augment: cache K augmented copies of each image's features", 1, 1000);
-    private readonly Option<string> _featureCache = Flags.Choice("--feature-cache", "with a frozen backbone and no augmentation, compute features once (auto) or every epoch (off)", "auto", "auto", "off");
+    private readonly Option<string> _featureCache = Flags.Choice("--feature-cache", "with a frozen backbone and no augmentation, compute features once (auto) or every epoch (off)", Defaults.FeatureCache, "auto", "off");
     private readonly Option<string> _precision = PrecisionFlag.Create();
 
     public ClassifierTrainFlags(Command command)
@@ -123,7 +132,7 @@ internal sealed class ClassifierTrainFlags
         command.Add(_data);
         foreach (var option in new Option[]
                  {
-                     _layout, _labelPattern, _filenameColumn, _labelColumn, _val, _valSplit, _model, _imgSize, _labels, _batch, _epochs, _lr,
+                     _layout, _labelPattern, _filenameColumn, _labelColumn, _val, _valSplit, _model, _width, _imgSize, _labels, _batch, _epochs, _lr,
                      _optimizer, _momentum, _nesterov, _weightDecay, _labelSmoothing, _classWeight, _augment, _schedule, _monitor, _patience,
                      _reduceLrPatience, _reduceLrFactor, _topK, _seed, Workers, _stepsPerEpoch, Device, _out, _existOk, _maxPixels, _logEvery,
                      _pretrained, _weights, _freeze, _fineTune, _unfreezeTop, _cacheAugmented, _featureCache, _precision,
@@ -132,7 +141,7 @@ internal sealed class ClassifierTrainFlags
     }
 
     public Option<int?> Workers { get; } = Flags.IntOrNull("--workers", "image-loading threads (default: planned from the cores)", 0, 64);
-    public Option<string> Device { get; } = Flags.Text("--device", "auto, cpu, cuda or cuda:N", "auto", "D");
+    public Option<string> Device { get; } = Flags.Text("--device", "auto, cpu, cuda or cuda:N", Defaults.Device, "D");
 
     public ClassifierTrainOptions Read(ParseResult parse)
     {
@@ -152,6 +161,7 @@ internal sealed class ClassifierTrainFlags
             FilenameColumn = parse.GetValue(_filenameColumn)!,
             LabelColumn = parse.GetValue(_labelColumn)!,
             Model = parse.GetValue(_model)!,
+            Width = parse.GetValue(_width),
             ImgSize = parse.GetValue(_imgSize) ?? 0,
             Labels = parse.GetValue(_labels)!,
             Batch = parse.GetValue(_batch),

@@ -71,12 +71,16 @@ internal static class ClassificationRecipe
         else
         {
             (model, config) = CreateModel(s, train, augment, events);
-            AtomicFile.WriteAllText(run.ArgsYaml, ArgsYaml.Write(s with { Out = run.Path, Data = Path.GetFullPath(s.Data), Val = s.Val is null ? null : Path.GetFullPath(s.Val), Augment = NullIfEmpty(augment.ToSpec()) }));
+            AtomicFile.WriteAllText(run.ArgsYaml, ArgsYaml.Write(s with
+            {
+                Out = run.Path, Data = Path.GetFullPath(s.Data), Val = s.Val is null ? null : Path.GetFullPath(s.Val),
+                Augment = NullIfEmpty(augment.ToSpec()), Schedule = s.ResolvedSchedule, Width = config.Width,
+            }));
             Data.Detection.ClassList.Write(run.ClassesTxt, train.Classes);
         }
         var pre = config.Preprocessing;
         bool binary = config.NumClasses == 1;
-        events.Log($"Model: {config.Architecture} ({CountParameters(model):N0} parameters), input {pre.Size}x{pre.Size}, " +
+        events.Log($"Model: {config.Architecture}{(config.Width is { } width ? $" width {width}" : "")} ({CountParameters(model):N0} parameters), input {pre.Size}x{pre.Size}, " +
                       $"{(binary ? "binary (sigmoid)" : $"{config.NumClasses}-class softmax")}, device {device}, {plan.Workers} loader worker(s) + {plan.TorchThreads} libtorch thread(s)" +
                       (s.Precision == Precision.Bf16 ? ", bf16 mixed precision (float32 weights, validation and saved models)" : ""));
         events.Log($"Run folder: {run.Path}");
@@ -233,12 +237,13 @@ internal static class ClassificationRecipe
             if (s.ReduceLrPatience is { } rp) named["reduce_lr"] = new ReduceLROnPlateau(monitor: monitor, factor: s.ReduceLrFactor, patience: rp);
 
             var afterNamed = new List<Callback>();
-            switch (s.Schedule)
+            switch (s.ResolvedSchedule)
             {
                 // The base rate is the configured one, not the optimizer's current rate (which a resume restores).
                 case "step": afterNamed.Add(new StepLR(Math.Max(1, s.Epochs / 3), baseLr: baseLr)); break;
                 case "cosine": afterNamed.Add(new CosineLR(s.Epochs, baseLr: baseLr)); break;
-                case "onecycle": afterNamed.Add(new OneCycleLR(baseLr, trainLoader.BatchesPerEpoch, s.Epochs)); break;
+                // One cycle per stage, as fastai's fine_tune runs fit_one_cycle for the frozen and the unfrozen epochs.
+                case "onecycle": afterNamed.Add(new OneCycleLR(baseLr, trainLoader.BatchesPerEpoch, phase.Epochs, firstEpoch: phase.Start)); break;
             }
             if (s.LogEvery is { } every) afterNamed.Add(new StepLogger(Path.Combine(run.Path, "steps.csv"), every, append: append));
 
@@ -305,20 +310,24 @@ internal static class ClassificationRecipe
         };
         int outputs = binary ? 1 : train.Classes.Count;
         string architecture = s.Model;
+        // A .svmodel to start from fixes the width when none is asked for: fine-tuning a minicnn saved at 16 (before
+        // the default became 32) builds a 16-wide one rather than refusing the file.
+        var weightsConfig = s.Weights is { } file && file.EndsWith(ModelFile.Extension, StringComparison.OrdinalIgnoreCase) ? ModelFile.ReadConfig(file) : null;
+        int? width = s.Width ?? (weightsConfig?.Architecture == architecture ? weightsConfig.Width : null);
         ImageClassifier model;
         if (s.Pretrained is { } source)
         {
             architecture = PretrainedWeights.ArchitectureFor(s.Model, source);
             if (architecture != s.Model)
                 events.Log($"ClassifierTrainOptions.Pretrained {source}: using {architecture}, the {s.Model} whose ImageNet weights ship with SharpVision (NuGet), with a new {outputs}-output head.");
-            model = ModelRegistry.Create(architecture, new ModelOptions(outputs, s.ImgSize));
+            model = ModelRegistry.Create(architecture, new ModelOptions(outputs, s.ImgSize, Width: width));
             PretrainedWeights.Load(source, model);
             if (PretrainedWeights.IsFile(source))
                 events.Log($"ClassifierTrainOptions.Pretrained {source}: backbone weights loaded; the file's classifier ({model.Info.Classifier}) dropped, a new {outputs}-output head made.");
         }
         else
         {
-            model = ModelRegistry.Create(s.Model, new ModelOptions(outputs, s.ImgSize));
+            model = ModelRegistry.Create(s.Model, new ModelOptions(outputs, s.ImgSize, Width: width));
         }
         // rescale / mean / std of the augmentation options replace the model's: saved in the config, so validation,
         // evaluation and prediction normalise the same way.
@@ -328,6 +337,7 @@ internal static class ClassificationRecipe
         {
             Architecture = custom ? "custom" : architecture,
             Spec = custom && model is SequentialModel seq ? ModelYaml.ToYaml(seq.Spec) : null,
+            Width = model.Info.Width,
             NumClasses = outputs,
             Classes = train.Classes,
             Preprocessing = pre,
@@ -343,6 +353,8 @@ internal static class ClassificationRecipe
             var (loadedConfig, loaded) = ModelFile.Load(weights);
             if (loadedConfig.Architecture != config.Architecture || loadedConfig.NumClasses != config.NumClasses)
                 throw new ModelFileException($"ClassifierTrainOptions.Weights {weights} is a {loadedConfig.Architecture} with {loadedConfig.NumClasses} output(s); this run builds a {config.Architecture} with {config.NumClasses}.");
+            if (loadedConfig.Width != config.Width)
+                throw new ModelFileException($"ClassifierTrainOptions.Weights {weights} is a {loadedConfig.Architecture} of width {loadedConfig.Width}; this run builds one of width {config.Width} (ClassifierTrainOptions.Width).");
             StateDicts.LoadStrict(model, loaded.state_dict(), weights);
             loaded.Dispose();
             events.Log($"Loaded every weight from {weights}.");

@@ -21,6 +21,11 @@ public sealed record ClassifierTrainOptions
     public string FilenameColumn { get; init; } = "filename";
     public string LabelColumn { get; init; } = "label";
     public string Model { get; init; } = "smallcnn";
+    /// <summary>
+    /// The width of a model family that has one (minicnn: filters of its first stage, doubled in each of the next two);
+    /// null = the family's default (minicnn 32), or with a .svmodel <see cref="Weights"/> that file's width.
+    /// </summary>
+    public int? Width { get; init; }
     /// <summary>0 = the model's default input size.</summary>
     public int ImgSize { get; init; }
     /// <summary>auto (binary for 2 classes), binary or categorical.</summary>
@@ -35,7 +40,11 @@ public sealed record ClassifierTrainOptions
     public double LabelSmoothing { get; init; }
     public string ClassWeight { get; init; } = "none";
     public string? Augment { get; init; }
-    public string Schedule { get; init; } = "none";
+    /// <summary>
+    /// The learning-rate schedule: auto (the default: onecycle, or none when <see cref="ReduceLrPatience"/> manages the
+    /// rate, as in Keras), none, step, cosine or onecycle. See <see cref="ResolvedSchedule"/>.
+    /// </summary>
+    public string Schedule { get; init; } = "auto";
     public string Monitor { get; init; } = "val_loss";
     /// <summary>EarlyStopping patience; null = no early stopping.</summary>
     public int? Patience { get; init; }
@@ -72,6 +81,16 @@ public sealed record ClassifierTrainOptions
     /// <summary>auto (cache backbone features whenever the backbone is frozen and the inputs are fixed) or off.</summary>
     public string FeatureCache { get; init; } = "auto";
 
+    /// <summary>The schedules <see cref="Schedule"/> accepts.</summary>
+    public static readonly IReadOnlyList<string> Schedules = ["auto", "none", "step", "cosine", "onecycle"];
+
+    /// <summary>
+    /// The schedule that runs: <see cref="Schedule"/>, with auto made onecycle (fastai's <c>fit_one_cycle</c>, PyTorch's
+    /// <c>OneCycleLR</c>: <see cref="Lr"/> is the peak) or none when <see cref="ReduceLrPatience"/> is set (ReduceLROnPlateau
+    /// then owns the rate, as in the Keras tutorials; a schedule would overwrite its reductions).
+    /// </summary>
+    public string ResolvedSchedule => Schedule != "auto" ? Schedule : ReduceLrPatience is null ? "onecycle" : "none";
+
     /// <summary>The epochs the run lasts: E1 + E2 with <see cref="FineTune"/>, else <see cref="Epochs"/>.</summary>
     public int TotalEpochs => FineTune is { } ft ? ft.Frozen + ft.Unfrozen : Epochs;
 
@@ -101,10 +120,13 @@ public sealed record ClassifierTrainOptions
             throw new InvalidOptionException(Name(nameof(Model)), "a registered name or an existing .yaml file", $"{Model} (not found)");
         if (!ModelRegistry.IsDefinitionFile(Model) && !ModelRegistry.Contains(Model))
             throw new InvalidOptionException(Name(nameof(Model)), "one of " + string.Join(", ", ModelRegistry.Names) + " or a .yaml file", Model);
+        ModelRegistry.CheckWidth(Model, Width, Name(nameof(Width)));
         if (Epochs < 1) throw new InvalidOptionException(Name(nameof(Epochs)), "an integer >= 1", Epochs.ToString(CultureInfo.InvariantCulture));
         if (Batch < 1) throw new InvalidOptionException(Name(nameof(Batch)), "an integer >= 1", Batch.ToString(CultureInfo.InvariantCulture));
         if (Labels is not ("auto" or "binary" or "categorical"))
             throw new InvalidOptionException(Name(nameof(Labels)), "one of auto, binary, categorical", Labels);
+        if (!Schedules.Contains(Schedule))
+            throw new InvalidOptionException(Name(nameof(Schedule)), "one of " + string.Join(", ", Schedules), Schedule);
         if (FeatureCache is not ("auto" or "off"))
             throw new InvalidOptionException(Name(nameof(FeatureCache)), "one of auto, off", FeatureCache);
         // An error rather than a quiet fp32 run: the user asked for bf16's speed and would not get it.

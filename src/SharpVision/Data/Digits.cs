@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.IO.Compression;
-using SkiaSharp;
+using SharpVision.Imaging;
 
 namespace SharpVision.Data;
 
@@ -10,13 +10,6 @@ namespace SharpVision.Data;
 public sealed record DigitsData(IReadOnlyList<byte[]> Images, IReadOnlyList<int> Labels)
 {
     public int Count => Labels.Count;
-}
-
-/// <summary>What <see cref="Digits.Export"/> wrote: the two folders and the image counts per digit.</summary>
-public sealed record DigitsExport(string TrainDir, string TestDir, int[] TrainPerClass, int[] TestPerClass)
-{
-    public int TrainCount => TrainPerClass.Sum();
-    public int TestCount => TestPerClass.Sum();
 }
 
 /// <summary>
@@ -64,44 +57,30 @@ public static class Digits
     /// <summary>
     /// Writes the digits as a folder-per-class data set: <c>outDir/train/&lt;digit&gt;/&lt;index&gt;.png</c> and
     /// <c>outDir/test/&lt;digit&gt;/&lt;index&gt;.png</c>, where index is the row in the embedded data. Each image is an
-    /// 8x8 gray PNG stored as RGB, value <c>round(v * 255 / 16)</c>. The split is a fixed stratified 80/20
+    /// 8x8 grayscale PNG, value <c>round(v * 255 / 16)</c>. The split is a fixed stratified 80/20
     /// (<see cref="DatasetSplit"/> rules, seed <see cref="SplitSeed"/>): 1,438 train and 359 test images, the same
     /// files, byte for byte, on every export. Existing files of the same name are overwritten; others are left alone.
     /// </summary>
-    public static DigitsExport Export(string outDir)
+    public static ImageFolderExport Export(string outDir)
     {
         var data = Load();
         var (train, test) = DatasetSplit.StratifiedIndices(data.Labels.ToArray(), 10, TestFraction, SplitSeed);
         string trainDir = Path.Combine(outDir, "train"), testDir = Path.Combine(outDir, "test");
-        return new DigitsExport(trainDir, testDir, Write(data, train, trainDir), Write(data, test, testDir));
+        string[] classes = Enumerable.Range(0, 10).Select(d => d.ToString(CultureInfo.InvariantCulture)).ToArray();
+        return new ImageFolderExport(trainDir, testDir, Write(data, classes, train, trainDir), Write(data, classes, test, testDir));
     }
 
-    private static int[] Write(DigitsData data, List<int> indices, string dir)
-    {
-        var perClass = new int[10];
-        for (int d = 0; d < 10; d++) Directory.CreateDirectory(Path.Combine(dir, d.ToString(CultureInfo.InvariantCulture)));
-        foreach (int i in indices)
-        {
-            int label = data.Labels[i];
-            string path = Path.Combine(dir, label.ToString(CultureInfo.InvariantCulture), i.ToString(CultureInfo.InvariantCulture) + ".png");
-            File.WriteAllBytes(path, EncodePng(data.Images[i]));
-            perClass[label]++;
-        }
-        return perClass;
-    }
+    private static int[] Write(DigitsData data, string[] classes, List<int> indices, string dir) =>
+        ImageFolderExport.WriteSplit(dir, classes, indices, i => data.Labels[i], i => EncodePng(data.Images[i]));
 
     private static byte[] EncodePng(byte[] values)
     {
-        var rgba = new byte[Side * Side * 4];
+        var gray = new byte[Side * Side];
         for (int i = 0; i < values.Length; i++)
         {
             // (v * 255 + 8) / 16 is round(v * 255 / 16) with halves rounded up; only v = 8 has a half (127.5 -> 128).
-            byte g = (byte)((values[i] * 255 + MaxValue / 2) / MaxValue);
-            rgba[i * 4] = rgba[i * 4 + 1] = rgba[i * 4 + 2] = g;
-            rgba[i * 4 + 3] = 255;
+            gray[i] = (byte)((values[i] * 255 + MaxValue / 2) / MaxValue);
         }
-        using var image = SKImage.FromPixelCopy(new SKImageInfo(Side, Side, SKColorType.Rgba8888, SKAlphaType.Opaque), rgba);
-        using var encoded = image.Encode(SKEncodedImageFormat.Png, 100);
-        return encoded.ToArray();
+        return ImageEncoder.EncodeGrayPng(gray, Side, Side);
     }
 }

@@ -8,6 +8,21 @@ public static class ImageEncoder
     /// <summary>Lossless PNG bytes of the image.</summary>
     public static byte[] EncodePng(RgbImage image) => Encode(image, SKEncodedImageFormat.Png, 100);
 
+    /// <summary>
+    /// Lossless 8-bit grayscale PNG bytes of <paramref name="width"/> x <paramref name="height"/> values, row-major (a
+    /// third of an RGB PNG's pixel data; decoders read it back with R = G = B = the value).
+    /// </summary>
+    public static byte[] EncodeGrayPng(ReadOnlySpan<byte> values, int width, int height)
+    {
+        if (width < 1 || height < 1 || values.Length != width * height)
+            throw new ArgumentException($"expected {width}x{height} = {width * height} values, got {values.Length}", nameof(values));
+        using var image = SKImage.FromPixelCopy(new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque), values);
+        using SKData? data = image.Encode(SKEncodedImageFormat.Png, 100);
+        if (data is null)
+            throw new SharpVisionException($"SkiaSharp could not encode a {width}x{height} grayscale image as PNG");
+        return data.ToArray();
+    }
+
     /// <summary>JPEG bytes of the image at <paramref name="quality"/> (1..100).</summary>
     public static byte[] EncodeJpeg(RgbImage image, int quality = 95)
     {

@@ -25,6 +25,7 @@ public sealed partial class SequentialModel : ImageClassifier
     private readonly List<Built> _layers = [];
     private readonly string _architecture;
     private readonly Preprocessing _preprocessing;
+    private readonly int? _width;
     private int _headIndex;
 
     /// <summary>Builds the network; throws <see cref="ModelDefinitionException"/> naming the faulty layer.</summary>
@@ -32,10 +33,12 @@ public sealed partial class SequentialModel : ImageClassifier
     /// <param name="numClasses">When given, overrides the last Dense's units (and switches sigmoid/softmax to match).</param>
     /// <param name="architecture">Registered name for built-in models, "custom" for user definitions.</param>
     /// <param name="preprocessing">Input preprocessing; default: spec size and channels, 0..1 values (scale 1/255).</param>
-    public SequentialModel(ModelSpec spec, int? numClasses = null, string architecture = "custom", Preprocessing? preprocessing = null)
+    /// <param name="width">The registered family's width setting the spec was made with (<see cref="ModelInfo.Width"/>); null for none.</param>
+    public SequentialModel(ModelSpec spec, int? numClasses = null, string architecture = "custom", Preprocessing? preprocessing = null, int? width = null)
         : base(spec.Name)
     {
         _architecture = architecture;
+        _width = width;
         spec = WithNumClasses(Validate(spec), numClasses);
         Spec = spec;
         var shapes = InferShapes(spec, spec.InputSize, spec.Channels);
@@ -67,7 +70,7 @@ public sealed partial class SequentialModel : ImageClassifier
 
     public override ModelInfo Info => new(_architecture, Head.Units, _preprocessing with { },
         _layers.FirstOrDefault(l => l.Spec is Conv2DSpec or DenseSpec)?.Name ?? _layers[_headIndex].Name,
-        _layers[_headIndex].Name);
+        _layers[_headIndex].Name, _width);
 
     public override int NumFeatures => (int)(_headIndex == 0 ? Spec.Channels * Spec.InputSize * Spec.InputSize : _layers[_headIndex - 1].OutputShape.Aggregate(1L, (a, b) => a * b));
 

@@ -19,6 +19,12 @@ public sealed record ModelConfig
     [JsonPropertyName("architecture")] public required string Architecture { get; init; }
     /// <summary>The YAML layer list of a custom (builder) model.</summary>
     [JsonPropertyName("spec")] public string? Spec { get; init; }
+    /// <summary>
+    /// The width of a registered family that has one (minicnn: first-stage filters, <see cref="Models.ModelInfo.Width"/>);
+    /// null for the others. Recorded so that a file rebuilds at its own width after the family's default changes;
+    /// <see cref="ModelFile"/> reads a minicnn file without one as <see cref="Models.MiniCnn.UnrecordedWidth"/>.
+    /// </summary>
+    [JsonPropertyName("width")] public int? Width { get; init; }
     [JsonPropertyName("num_classes")] public required int NumClasses { get; init; }
     [JsonPropertyName("classes")] public required IReadOnlyList<string> Classes { get; init; }
     /// <summary>Preprocessing; its mean image (if any) is stored as a tensor, not in the JSON.</summary>

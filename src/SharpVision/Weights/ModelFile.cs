@@ -9,7 +9,7 @@ namespace SharpVision.Weights;
 
 /// <summary>
 /// SharpVision's self-describing model file (<c>.svmodel</c>), shaped like Keras 3's <c>.keras</c>: a zip holding
-/// <c>config.json</c> (architecture, classes, preprocessing) and <c>model.safetensors</c> (weights, plus the
+/// <c>config.json</c> (architecture and width, classes, preprocessing) and <c>model.safetensors</c> (weights, plus the
 /// preprocessing mean image when there is one). Loading parses JSON and raw tensors only: no code from the
 /// file is ever executed. Saving is atomic (temporary file, then rename).
 /// </summary>
@@ -29,12 +29,26 @@ public static class ModelFile
     /// <summary>Writes the model atomically (temporary file, then rename).</summary>
     /// <param name="path">Target .svmodel path.</param>
     /// <param name="model">Its state_dict becomes model.safetensors.</param>
-    /// <param name="config">Architecture, classes and preprocessing.</param>
+    /// <param name="config">
+    /// Architecture, classes and preprocessing. Its width is the network's own (<see cref="ModelInfo.Width"/>): every
+    /// caller's file then records it, and a config that names another width is refused.
+    /// </param>
     /// <param name="extras">
     /// More entries stored beside the model (a resumable checkpoint keeps its optimizer and trainer state here),
     /// written in the same atomic replace so weights and state always match.
     /// </param>
-    public static void Save(string path, nn.Module model, ModelConfig config, IReadOnlyDictionary<string, byte[]>? extras = null) => AtomicFile.Write(path, tmp =>
+    public static void Save(string path, nn.Module model, ModelConfig config, IReadOnlyDictionary<string, byte[]>? extras = null)
+    {
+        if (model is ImageClassifier { Info.Width: { } width })
+        {
+            if (config.Width is { } stated && stated != width)
+                throw new ArgumentException($"the config says width {stated}; the {config.Architecture} network is {width} wide", nameof(config));
+            config = config with { Width = width };
+        }
+        AtomicFile.Write(path, tmp => Write(tmp, model, config, extras));
+    }
+
+    private static void Write(string tmp, nn.Module model, ModelConfig config, IReadOnlyDictionary<string, byte[]>? extras)
     {
         using var zip = ZipFile.Open(tmp, ZipArchiveMode.Create);
         foreach (var (name, bytes) in extras ?? new Dictionary<string, byte[]>())
@@ -56,7 +70,7 @@ public static class ModelFile
             tensors[MeanImageKey] = tensor(meanImage);
         using var w = zip.CreateEntry(WeightsEntry, CompressionLevel.NoCompression).Open();
         Safetensors.SaveStateDict(w, tensors, leaveOpen: true);
-    });
+    }
 
     /// <summary>An extra entry saved with <see cref="Save"/>, or null when the file has none of that name.</summary>
     public static byte[]? ReadEntry(string path, string name)
@@ -94,7 +108,7 @@ public static class ModelFile
         }
         if (!ModelRegistry.Contains(config.Architecture))
             throw new ModelFileException($"unknown architecture '{config.Architecture}' (known: {string.Join(", ", ModelRegistry.Names)}).");
-        return ModelRegistry.Create(config.Architecture, new ModelOptions(config.NumClasses, pre.Size, pre.Channels));
+        return ModelRegistry.Create(config.Architecture, new ModelOptions(config.NumClasses, pre.Size, pre.Channels, config.Width));
     }
 
     /// <summary>
@@ -184,6 +198,10 @@ public static class ModelFile
             var config = JsonSerializer.Deserialize<ModelConfig>(s, Json) ?? throw new ModelFileException($"{path}: empty {ConfigEntry}.");
             if (config.Format != ModelConfig.FormatName)
                 throw new ModelFileException($"{path}: format '{config.Format}' is not '{ModelConfig.FormatName}'.");
+            // Files recorded no width while minicnn had only 16/32/64; read as that width, they load and predict as
+            // before minicnn was widened (issue 11). Every reader (load, --weights, resume) sees the file's real width.
+            if (config is { Task: "classification", Width: null } && config.Architecture == MiniCnn.Name)
+                config = config with { Width = MiniCnn.UnrecordedWidth };
             return config;
         }
         catch (JsonException e)

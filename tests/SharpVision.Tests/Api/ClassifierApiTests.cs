@@ -41,6 +41,8 @@ public sealed class ClassifierApiTests : IDisposable
         Assert.True(File.Exists(run.LastPath));
         var args = ArgsYaml.Read<ClassifierTrainOptions>(Path.Combine(run.RunDir, "args.yaml"), "test");
         Assert.Equal("minicnn", args.Model);
+        Assert.Equal("onecycle", args.Schedule); // the default schedule, as it ran
+        Assert.Equal(32, args.Width); // and minicnn's default width
         Assert.Equal(Path.GetFullPath(_data), args.Data);
         Assert.Equal(["blue", "red"], File.ReadAllLines(Path.Combine(run.RunDir, "classes.txt")));
         Assert.Equal(3, File.ReadAllLines(Path.Combine(run.RunDir, "results.csv")).Length);
@@ -55,6 +57,19 @@ public sealed class ClassifierApiTests : IDisposable
         var again = Classifier.Resume(run.RunDir, new TrainEvents { Message = lines.Add });
         Assert.Equal(0, again.History.Count);
         Assert.Contains(lines, l => l.Contains("Nothing to resume", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("auto", null, "onecycle")]
+    [InlineData("auto", 2, "none")]
+    [InlineData("cosine", 2, "cosine")]
+    [InlineData("none", null, "none")]
+    public void Default_schedule_is_one_cycle_unless_reduce_lr_on_plateau_owns_the_rate(string schedule, int? reduceLrPatience, string runs)
+    {
+        var options = new ClassifierTrainOptions { Schedule = schedule, ReduceLrPatience = reduceLrPatience };
+
+        Assert.Equal("auto", new ClassifierTrainOptions().Schedule);
+        Assert.Equal(runs, options.ResolvedSchedule);
     }
 
     [Fact]

@@ -77,6 +77,7 @@ public class ParsingTests
     [InlineData(new[] { "doctor", "--max-side", "x" }, "error: --max-side must be an integer from 4 to 1024. Received: --max-side=x")]
     [InlineData(new[] { "train", "data", "--val", "/no/such/dir" }, "error: --val must be an existing file or folder. Received: --val=/no/such/dir (not found)")]
     [InlineData(new[] { "predict", "model", "x.jpg", "--engine", "bogus" }, "error: --engine must be one of auto, torch, onnxruntime. Received: --engine=bogus")]
+    [InlineData(new[] { "train", "data", "--model", "minicnn", "--width", "0" }, "error: --width must be an integer from 1 to 4096. Received: --width=0")]
     [InlineData(new[] { "train", "data", "--precision", "xyz" }, "error: --precision must be one of fp32, bf16. Received: --precision=xyz")]
     [InlineData(new[] { "detect", "train", "data", "--precision=fp16" }, "error: --precision must be one of fp32, bf16. Received: --precision=fp16")]
     public void Bad_value_names_the_flag_what_is_allowed_and_what_was_received(string[] args, string expected)

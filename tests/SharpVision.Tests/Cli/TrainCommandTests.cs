@@ -47,8 +47,10 @@ public class TrainCommandTests : IDisposable
         string data = TestImages.WriteFolders(Path.Combine(_dir, "data"), perClass: 24);
         string run = Path.Combine(_dir, "run");
 
+        // A constant rate (Keras): 9 steps in all are too few for the default one cycle to warm up and anneal. With it
+        // this run ended at val_accuracy 0.7 (over 5 epochs: 0.8, 1, 1, 0.8, 0.5), against 1.0 at a constant 0.01.
         var (code, output, err) = Cli.Run("train", data, "--model", "minicnn", "--img-size", "24", "--epochs", "3",
-            "--batch", "16", "--lr", "0.01", "--workers", "1", "--out", run, "--augment", "horizontal_flip=true,rotation_range=10");
+            "--batch", "16", "--lr", "0.01", "--schedule", "none", "--workers", "1", "--out", run, "--augment", "horizontal_flip=true,rotation_range=10");
 
         Assert.True(code == 0, err);
         Assert.Contains("Found 48 images belonging to 2 classes", output);
@@ -123,6 +125,7 @@ public class TrainCommandTests : IDisposable
     [InlineData(new[] { "train", "DATA", "--batch", "0" }, "--batch must be an integer >= 1. Received: --batch=0")]
     [InlineData(new[] { "train", "DATA", "--optimizer", "adamax" }, "--optimizer must be one of")]
     [InlineData(new[] { "train", "DATA", "--model", "resnet19" }, "--model must be one of")]
+    [InlineData(new[] { "train", "DATA", "--model", "resnet18", "--width", "16" }, "error: --width must be left out for resnet18 (a width applies to minicnn). Received: --width=16")]
     [InlineData(new[] { "train", "DATA", "--device", "tpu" }, "--device must be one of auto, cpu, cuda, cuda:N. Received: --device=tpu")]
     [InlineData(new[] { "train", "DATA", "--augment", "rotation_range=abc" }, "--augment rotation_range")]
     [InlineData(new[] { "train", "/no/such/folder" }, "/no/such/folder does not exist")]

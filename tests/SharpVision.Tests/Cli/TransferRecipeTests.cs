@@ -58,15 +58,21 @@ public class TransferRecipeTests : IDisposable
         var log = new StringWriter();
         var result = Train(Settings("ft") with { FineTune = (1, 2), Epochs = 3 }, log);
 
-        // Then results.csv has 3 epochs: phase 1 at lr with a frozen backbone, phase 2 at lr/2 with lr_backbone = lr/200
+        // Then results.csv has 3 epochs: phase 1 with a frozen backbone, then phase 2; each phase is one cycle of the
+        // default schedule (fastai's fine_tune), peaking at lr for the head in phase 1 and at lr/2 in phase 2, where
+        // the backbone's lowest group runs at 1/100 of the head's rate; each cycle ends at its peak / 25 / 1e4
         var rows = Rows(result.RunDir);
         var header = rows[0].ToList();
         int phase = header.IndexOf("phase"), lr = header.IndexOf("lr"), lrb = header.IndexOf("lr_backbone");
         Assert.True(phase > 0 && lrb > 0, string.Join(',', header));
         Assert.Equal(["1", "2", "2"], rows.Skip(1).Select(r => r[phase]));
-        Assert.Equal([0.01, 0.005, 0.005], rows.Skip(1).Select(r => double.Parse(r[lr], CultureInfo.InvariantCulture)));
-        Assert.Equal(0, double.Parse(rows[1][lrb], CultureInfo.InvariantCulture));
-        Assert.Equal(0.005 / 100, double.Parse(rows[2][lrb], CultureInfo.InvariantCulture), 1e-12);
+        double Value(int row, int column) => double.Parse(rows[row][column], CultureInfo.InvariantCulture);
+        Assert.Equal(0.01 / 25 / 1e4, Value(1, lr), 1e-15);
+        Assert.True(Value(2, lr) > 0.005 / 25, $"epoch 2 (mid-cycle) lr {Value(2, lr)}");
+        Assert.Equal(0.005 / 25 / 1e4, Value(3, lr), 1e-15);
+        Assert.Equal(0, Value(1, lrb));
+        Assert.Equal(Value(2, lr) / 100, Value(2, lrb), 1e-12);
+        Assert.Equal(Value(3, lr) / 100, Value(3, lrb), 1e-17);
         Assert.Contains("phase 2: everything trainable", log.ToString());
         Assert.Contains("Caching backbone features", log.ToString());
 

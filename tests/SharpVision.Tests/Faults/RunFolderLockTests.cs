@@ -18,10 +18,11 @@ public sealed class RunFolderLockTests : IDisposable
     {
         // Given a training run in progress, long enough to still be running while two more processes start and are
         // refused (about 2 s each): 20 epochs of 80 images at 48 px (at 16 px with 20 images a quiet machine finished
-        // the whole run first, and with glibc's malloc tuned 8 epochs came close)
+        // the whole run first, and with glibc's malloc tuned 8 epochs came close), at minicnn's former width 16: at 32 the
+        // run does four times the work, and its --resume outlasted CliProcess' 3 minutes at load average 10)
         string data = TestImages.WriteFolders(Path.Combine(_dir, "data"), perClass: 40);
         string run = Path.Combine(_dir, "run");
-        string[] args = ["train", data, "--model", "minicnn", "--img-size", "48", "--epochs", "20", "--batch", "4", "--workers", "1", "--out", run];
+        string[] args = ["train", data, "--model", "minicnn", "--width", "16", "--img-size", "48", "--epochs", "20", "--batch", "4", "--workers", "1", "--out", run];
         using var first = CliProcess.Start(args);
         _ = first.StandardOutput.ReadToEndAsync();
         _ = first.StandardError.ReadToEndAsync();

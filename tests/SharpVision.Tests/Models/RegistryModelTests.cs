@@ -115,6 +115,7 @@ public class RegistryModelTests
 
     [Theory]
     [InlineData("smallcnn", 1, 150, 3_453_121L)]
+    [InlineData("minicnn", 10, 28, 288_746L)] // widths 32/64/128 (MiniCnn's remarks say why)
     [InlineData("vgg16", 1000, 224, 138_357_544L)]
     [InlineData("resnet18", 1000, 224, 11_689_512L)]
     [InlineData("resnet34", 1000, 224, 21_797_672L)]
@@ -123,6 +124,25 @@ public class RegistryModelTests
     {
         using var model = ModelRegistry.Create(name, new ModelOptions(classes, size));
         Assert.Equal(expected, model.parameters().Sum(p => p.numel()));
+    }
+
+    [Fact]
+    public void Minicnn_width_16_is_the_former_network()
+    {
+        // 16/32/64 filters: the 72,954 parameters minicnn had before issue 11 widened it (3 channels, 10 classes)
+        using var model = ModelRegistry.Create("minicnn", new ModelOptions(10, 28, Width: 16));
+        Assert.Equal(72_954L, model.parameters().Sum(p => p.numel()));
+        Assert.Equal(16, model.Info.Width);
+        Assert.Equal(new long[] { 64, 64, 3, 3 }, model.state_dict().Where(p => p.Key.EndsWith(".weight", StringComparison.Ordinal) && p.Value.dim() == 4).Last().Value.shape);
+    }
+
+    [Theory]
+    [InlineData("resnet18")]
+    [InlineData("smallcnn")]
+    public void Width_for_a_family_without_one_is_refused(string name)
+    {
+        var e = Assert.Throws<InvalidOptionException>(() => ModelRegistry.Create(name, new ModelOptions(2, 32, Width: 16)));
+        Assert.Equal($"ModelRegistry.Width must be left out for {name} (a width applies to minicnn). Received: ModelRegistry.Width=16", e.Message);
     }
 
     [Theory]

@@ -74,4 +74,28 @@ public class OptimizerAndScheduleTests
         Assert.Equal(0.95, schedule.MomentumAt(0), 9);
         Assert.Equal(0.85, schedule.MomentumAt(2), 9);
     }
+
+    [Fact]
+    public void One_cycle_of_a_later_stage_starts_its_own_warmup_at_its_first_epoch()
+    {
+        // Given a cycle over epochs 2..3 of 5 steps each (a fine-tune run's second stage), max lr 1
+        var schedule = new OneCycleLR(maxLr: 1.0, stepsPerEpoch: 5, epochs: 2, firstEpoch: 2);
+        var (trainer, _, opt) = Attached(lr: 0.1, epochs: 4, callbacks: schedule);
+        using var _ = opt;
+        schedule.OnTrainBegin();
+
+        // When the stage's epochs run
+        double At(int epoch, int step)
+        {
+            schedule.OnEpochBegin(epoch);
+            schedule.OnBatchBegin(step);
+            return trainer.LearningRate;
+        }
+
+        // Then its first step is the start of a 10-step cycle (maxLr/25), its peak is step 2 of it, its end maxLr/25/1e4
+        Assert.Equal(10, schedule.TotalSteps);
+        Assert.Equal(0.04, At(2, 0), 9);
+        Assert.Equal(1.0, At(2, 2), 9);
+        Assert.Equal(4e-6, At(3, 4), 12);
+    }
 }

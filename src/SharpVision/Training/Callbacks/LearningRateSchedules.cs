@@ -78,14 +78,17 @@ public sealed class CosineLR : EpochSchedule
 /// <summary>
 /// PyTorch <c>OneCycleLR</c> with its defaults, stepped per batch: the rate warms from maxLr/divFactor to
 /// <c>maxLr</c> over the first <c>pctStart</c> of the steps, then anneals (cosine) to
-/// maxLr/(divFactor*finalDivFactor). With <c>cycleMomentum</c>, momentum (sgd/rmsprop) or beta1 (adam/adamw) moves
-/// the opposite way between <c>maxMomentum</c> and <c>baseMomentum</c>; sgd/rmsprop without momentum are left alone.
+/// maxLr/(divFactor*finalDivFactor). The cycle covers <c>epochs</c> epochs from <c>firstEpoch</c> (a later stage of a
+/// run has a cycle of its own, as fastai's <c>fine_tune</c> gives each of its two <c>fit_one_cycle</c> calls). With
+/// <c>cycleMomentum</c>, momentum (sgd/rmsprop) or beta1 (adam/adamw) moves the opposite way between
+/// <c>maxMomentum</c> and <c>baseMomentum</c>; sgd/rmsprop without momentum are left alone.
 /// </summary>
 public sealed class OneCycleLR : Callback
 {
     private readonly double _maxLr;
     private readonly int _stepsPerEpoch;
     private readonly int? _epochs;
+    private readonly int _firstEpoch;
     private readonly double _pctStart;
     private readonly double _divFactor;
     private readonly double _finalDivFactor;
@@ -97,15 +100,16 @@ public sealed class OneCycleLR : Callback
 
     /// <param name="maxLr">Peak rate.</param>
     /// <param name="stepsPerEpoch">Batches per epoch (ceil(samples / batch size)).</param>
-    /// <param name="epochs">Epochs of the cycle; null = the trainer's <see cref="TrainOptions.Epochs"/>.</param>
+    /// <param name="epochs">Epochs of the cycle; null = the trainer's <see cref="TrainOptions.Epochs"/> - <paramref name="firstEpoch"/>.</param>
     /// <param name="pctStart">Share of steps spent increasing the rate.</param>
     /// <param name="divFactor">Initial rate = maxLr / divFactor.</param>
     /// <param name="finalDivFactor">Final rate = initial rate / finalDivFactor.</param>
     /// <param name="cycleMomentum">Cycle momentum inversely to the rate.</param>
     /// <param name="baseMomentum">Momentum at the peak rate.</param>
     /// <param name="maxMomentum">Momentum at the start and end.</param>
+    /// <param name="firstEpoch">0-based epoch index at which the cycle starts.</param>
     public OneCycleLR(double maxLr, int stepsPerEpoch, int? epochs = null, double pctStart = 0.3, double divFactor = 25,
-        double finalDivFactor = 1e4, bool cycleMomentum = true, double baseMomentum = 0.85, double maxMomentum = 0.95)
+        double finalDivFactor = 1e4, bool cycleMomentum = true, double baseMomentum = 0.85, double maxMomentum = 0.95, int firstEpoch = 0)
     {
         if (!(maxLr > 0))
             throw new InvalidOptionException("OneCycleLR.MaxLr", "a number > 0", maxLr.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -113,7 +117,10 @@ public sealed class OneCycleLR : Callback
             throw new ArgumentOutOfRangeException(nameof(stepsPerEpoch), stepsPerEpoch, "At least one step per epoch.");
         if (pctStart is <= 0 or >= 1)
             throw new ArgumentOutOfRangeException(nameof(pctStart), pctStart, "pctStart must be in (0, 1).");
+        if (firstEpoch < 0)
+            throw new ArgumentOutOfRangeException(nameof(firstEpoch), firstEpoch, "firstEpoch must be >= 0.");
         _maxLr = maxLr;
+        _firstEpoch = firstEpoch;
         _stepsPerEpoch = stepsPerEpoch;
         _epochs = epochs;
         _pctStart = pctStart;
@@ -137,7 +144,7 @@ public sealed class OneCycleLR : Callback
     /// <inheritdoc />
     public override void OnTrainBegin()
     {
-        TotalSteps = (_epochs ?? Trainer.Options.Epochs) * _stepsPerEpoch;
+        TotalSteps = (_epochs ?? Trainer.Options.Epochs - _firstEpoch) * _stepsPerEpoch;
         double? momentum = OptimizerFactory.GetMomentum(Trainer.Optimizer);
         _momentumApplies = _cycleMomentum && momentum is > 0;
         _epoch = 0;
@@ -149,7 +156,7 @@ public sealed class OneCycleLR : Callback
     /// <inheritdoc />
     public override void OnBatchBegin(int step)
     {
-        int global = _epoch * _stepsPerEpoch + step;
+        int global = (_epoch - _firstEpoch) * _stepsPerEpoch + step;
         Trainer.LearningRate = LearningRateAt(global);
         if (_momentumApplies)
             OptimizerFactory.SetMomentum(Trainer.Optimizer, MomentumAt(global));
