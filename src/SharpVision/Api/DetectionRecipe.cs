@@ -141,7 +141,7 @@ internal static class DetectionRecipe
         // Stage 2 of FineTune: every layer at a tenth of the rate (keras-yolo3's train.py: 1e-3 frozen, then 1e-4).
         var stages = TrainStages.Plan(s.FineTune, s.Epochs);
         var backboneParameters = model.BackboneParameters().ToList();
-        var runner = new StageRunner(run, model, config, best, events);
+        var runner = new StageRunner(run, model, config, best, events, RunStatus.Detection, totalEpochs);
         var history = TrainStages.Run(stages, state?.EpochsCompleted ?? 0, (stage, initialEpoch) =>
         {
             double lr = stage.Number == 2 ? s.Lr / 10 : s.Lr;
