@@ -43,8 +43,9 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         });
 
         // When a user starts a training with --dashboard beside them
+        // (15 steps of 32 images: epochs of a few seconds, long enough for the page to open before the second one ends)
         using var training = new CliChild("train", digits.TrainDir, "--model", "minicnn", "--img-size", "16", "--epochs", "3", "--batch", "32",
-            "--seed", "2", "--workers", "1", "--out", Path.Combine(runs, "train", "live"), "--dashboard");
+            "--steps-per-epoch", "15", "--seed", "2", "--workers", "1", "--out", Path.Combine(runs, "train", "live"), "--dashboard");
         string url = training.WaitFor(new Regex(@"^Dashboard: (http://127\.0\.0\.1:\d+/) ")).Groups[1].Value;
 
         // and opens the printed address in a headless browser
