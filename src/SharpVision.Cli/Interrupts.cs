@@ -14,6 +14,7 @@ public static class Interrupts
     private static readonly CancellationTokenSource Source = new();
     private static readonly List<PosixSignalRegistration> Registrations = [];
     private static int _received; // 0, or the first signal's number (2 SIGINT, 15 SIGTERM)
+    private static string _command = "";
 
     /// <summary>Cancelled by the first SIGINT or SIGTERM once <see cref="Listen"/> ran.</summary>
     public static CancellationToken Token => Source.Token;
@@ -29,11 +30,12 @@ public static class Interrupts
 
     /// <summary>Whether <paramref name="command"/> ("train", "detect train") stops cleanly on <see cref="Token"/>.</summary>
     public static bool Cancellable(string command) =>
-        command is "train" or "evaluate" or "predict" or "lr-find" or "features" or "detect train";
+        command is "train" or "evaluate" or "predict" or "lr-find" or "features" or "detect train" or "dashboard";
 
     /// <summary>Maps SIGINT and SIGTERM to <see cref="Token"/> (call once, before the command runs).</summary>
-    public static void Listen()
+    public static void Listen(string command)
     {
+        _command = command;
         Registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle));
         Registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle));
     }
@@ -45,7 +47,9 @@ public static class Interrupts
             return; // the second signal: default handling (the process ends now)
         context.Cancel = true;
         Console.Error.WriteLine();
-        Console.Error.WriteLine($"{SignalName}: stopping after the current step; press Ctrl+C again to quit at once.");
+        // The dashboard has no step to finish: the signal is simply how it is closed.
+        Console.Error.WriteLine(_command == "dashboard" ? $"{SignalName}: stopping the dashboard."
+            : $"{SignalName}: stopping after the current step; press Ctrl+C again to quit at once.");
         Source.Cancel();
     }
 

@@ -19,7 +19,7 @@ internal static partial class OptionFlags
         "Classifier", "Detector", "RunResume", "RunFolder", "Submission", "Freezing", "YoloModel", "ModelRegistry", "Devices",
         "ImageEncoder", "LrFinder", "FeatureExport", "FeatureCache", "DatasetSplit", "DatasetLayout", "FilenameLabelDataset",
         "ThreadPlan", "PretrainedWeights", "StepLR", "CosineLR", "OneCycleLR", "MonitorMode", "StepLogger", "Anchors",
-        "ShapesDataset", "ExportOptions", "SummaryOptions",
+        "ShapesDataset", "ExportOptions", "SummaryOptions", "DashboardOptions",
     };
 
     /// <summary>
@@ -40,6 +40,8 @@ internal static partial class OptionFlags
         ["StepLR.StepSize"] = null,
         ["MonitorMode.Mode"] = null,
         ["ImageEncoder.JpegQuality"] = null,
+        ["DashboardOptions.RunsDir"] = "RUNS_DIR",
+        ["DashboardOptions.PollInterval"] = null,
     };
 
     [GeneratedRegex(@"\b([A-Z][A-Za-z0-9]*)\.([A-Z][A-Za-z0-9]*)\b")]

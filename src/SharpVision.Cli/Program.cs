@@ -59,7 +59,7 @@ public static class Program
             if (training && Platform.TorchRuntime.Note.Length > 0 && !help)
                 Console.WriteLine($"note: {Platform.TorchRuntime.Note}");
             if (Interrupts.Cancellable(command) && !help)
-                Interrupts.Listen();
+                Interrupts.Listen(command);
             return parse.Invoke(invocation);
         }
         catch (OperationCanceledException e) when (Interrupts.Received)
@@ -103,6 +103,7 @@ public static class Program
             LrFindCommand.Create(),
             FeaturesCommand.Create(),
             DoctorCommand.Create(),
+            DashboardCommand.Create(),
         };
         root.Add(new Option<bool>("--verbose") { Description = "print the full trace of an error", Recursive = true });
         foreach (var option in root.Options)

@@ -77,7 +77,7 @@ public static class DetectCommand
             """);
         var defaults = new BoxAugmentOptions();
         var dataArg = Flags.Positional("DATA", "annotation lines, a VOC folder, a YOLO folder or a COCO json", optional: true);
-        var resume = Flags.Text("--resume", "continue the interrupted run RUN (only --device and --workers may change)", "RUN");
+        var resume = Flags.Text("--resume", "continue the interrupted run RUN (only --device, --workers and --dashboard may change)", "RUN");
         var val = Flags.ExistingPath("--val", "validation annotations", "VAL");
         var classes = Flags.ExistingPath("--classes", "class names, one per line", "FILE");
         var anchors = Flags.ExistingPath("--anchors", "anchors file (w,h pairs; default: k-means on the training boxes)", "FILE");
@@ -102,11 +102,12 @@ public static class DetectCommand
         var outDir = Flags.Text("--out", "run folder (default runs/detect/expN)", "DIR");
         var existOk = Flags.Switch("--exist-ok", "reuse an existing run folder");
         var precision = PrecisionFlag.Create();
+        var dashboard = DashboardCommand.Flag();
         command.Add(dataArg);
         foreach (var option in new Option[]
                  {
                      resume, val, classes, anchors, model, pretrained, weights, imgSize, epochs, fineTune, batch, lr, schedule, patience,
-                     jitter, scale, noFlip, seed, workers, device, outDir, existOk, precision,
+                     jitter, scale, noFlip, seed, workers, device, outDir, existOk, precision, dashboard,
                  })
             command.Add(option);
         command.SetAction(parse =>
@@ -116,8 +117,9 @@ public static class DetectCommand
                 // Everything comes from the run's args.yaml; only the loader threads and the device may change.
                 if (parse.GetValue(dataArg) is { } stray)
                     throw new SharpVisionException($"'detect train --resume' did not expect '{stray}': the run's args.yaml names its data.");
-                foreach (var option in command.Options.Where(o => o != resume && o != workers && o != device && parse.Given(o)))
-                    throw new SharpVisionException($"'detect train --resume' takes only --device and --workers: the other settings come from the run's args.yaml. Received: {option.Name}");
+                foreach (var option in command.Options.Where(o => o != resume && o != workers && o != device && o != dashboard && parse.Given(o)))
+                    throw new SharpVisionException($"'detect train --resume' takes only --device, --workers and --dashboard: the other settings come from the run's args.yaml. Received: {option.Name}");
+                using var resumeDashboard = DashboardCommand.StartBeside(parse, dashboard, resumeRun);
                 using var resumeProgress = new ProgressBar();
                 PrintOutcome(Detector.Resume(resumeRun, TrainCommand.Events(resumeProgress), parse.Given(device) ? parse.GetValue(device) : null,
                     parse.GetValue(workers), Interrupts.Token));
@@ -156,6 +158,7 @@ public static class DetectCommand
                 Precision = PrecisionFlag.Read(parse, precision),
             };
             if (parse.Given(epochs) && s.FineTune is not null) throw new InvalidOptionException("--epochs", "not given together with --fine-tune", "both");
+            using var server = DashboardCommand.StartBeside(parse, dashboard, s.Out);
             using var progress = new ProgressBar();
             PrintOutcome(Detector.Train(s.Data, s, TrainCommand.Events(progress), Interrupts.Token));
             return 0;

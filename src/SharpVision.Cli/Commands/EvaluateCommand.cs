@@ -49,7 +49,8 @@ public static class EvaluateCommand
         var evaluation = model.Evaluate(dataArg, new ClassifierEvaluateOptions { Layout = layout, LabelPattern = pattern, TopK = topK }, log.WriteLine, Interrupts.Token);
         var summary = evaluation.Summary;
         string path = evaluation.ModelPath;
-        var extra = new Dictionary<string, string> { ["model"] = path, ["data"] = dataArg, ["out"] = outDir };
+        // The model's absolute path: the dashboard links this evaluation to its run whatever folder it is started from.
+        var extra = new Dictionary<string, string> { ["model"] = Path.GetFullPath(path), ["data"] = dataArg, ["out"] = outDir };
         string jsonText = summary.ToJson(extra);
         evaluation.Save(outDir, topLosses, extra);
 

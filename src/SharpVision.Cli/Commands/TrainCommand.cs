@@ -26,19 +26,23 @@ public static class TrainCommand
     {
         var command = new Command("train", Description);
         var flags = new ClassifierTrainFlags(command);
-        var resume = Flags.Text("--resume", "continue the interrupted run RUN (only --device and --workers may change)", "RUN");
+        var resume = Flags.Text("--resume", "continue the interrupted run RUN (only --device, --workers and --dashboard may change)", "RUN");
+        var dashboard = DashboardCommand.Flag();
         command.Add(resume);
+        command.Add(dashboard);
         command.SetAction(parse =>
         {
             if (parse.GetValue(resume) is { } resumeRun)
             {
-                flags.RequireOnly(parse, resume, flags.Device, flags.Workers);
+                flags.RequireOnly(parse, resume, flags.Device, flags.Workers, dashboard);
                 string? device = parse.Given(flags.Device) ? parse.GetValue(flags.Device) : null;
+                using var resumeDashboard = DashboardCommand.StartBeside(parse, dashboard, resumeRun);
                 using var resumeProgress = new ProgressBar();
                 PrintOutcome(Classifier.Resume(resumeRun, Events(resumeProgress), device, parse.GetValue(flags.Workers), Interrupts.Token));
                 return 0;
             }
             var options = flags.Read(parse);
+            using var server = DashboardCommand.StartBeside(parse, dashboard, options.Out);
             using var progress = new ProgressBar();
             PrintOutcome(Classifier.Train(options.Data, options, Events(progress), Interrupts.Token));
             return 0;
@@ -199,15 +203,22 @@ internal sealed class ClassifierTrainFlags
         };
     }
 
-    /// <summary>With <c>--resume</c> the settings come from the run: refuses DATA and every option but <paramref name="allowed"/>.</summary>
+    /// <summary>
+    /// With <c>--resume</c> the settings come from the run: refuses DATA and every option but <paramref name="allowed"/>
+    /// (the first of which is --resume itself).
+    /// </summary>
     public void RequireOnly(ParseResult parse, params Option[] allowed)
     {
         string path = ParseErrors.Path(_command);
         if (parse.GetValue(_data) is { } data)
             throw new SharpVisionException($"'{path} --resume' did not expect '{data}': the run's args.yaml names its data.");
         foreach (var option in _command.Options.Where(o => !allowed.Contains(o) && parse.Given(o)))
-            throw new SharpVisionException($"'{path} --resume' takes only {string.Join(" and ", allowed.Skip(1).Select(o => o.Name))}: the other settings come from the run's args.yaml. Received: {option.Name}");
+            throw new SharpVisionException($"'{path} --resume' takes only {Join(allowed.Skip(1).Select(o => o.Name).ToList())}: the other settings come from the run's args.yaml. Received: {option.Name}");
     }
+
+    /// <summary>"a", "a and b", "a, b and c".</summary>
+    private static string Join(IReadOnlyList<string> names) =>
+        names.Count <= 1 ? string.Concat(names) : string.Join(", ", names.Take(names.Count - 1)) + " and " + names[^1];
 
     /// <summary>"E1,E2" -> (E1, E2), both whole numbers >= 1; null when malformed.</summary>
     private static (int, int)? ParseFineTune(string text)

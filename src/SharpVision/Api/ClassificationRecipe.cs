@@ -106,7 +106,7 @@ internal static class ClassificationRecipe
         // One best checkpoint over every stage: best.svmodel only improves.
         string monitor = val is null && s.Monitor.StartsWith("val_", StringComparison.Ordinal) ? s.Monitor[4..] : s.Monitor;
         var best = new ModelCheckpoint(run.BestModel, (path, _) => ModelFile.Save(path, model, config), monitor: monitor, saveBestOnly: true);
-        var runner = new StageRunner(run, model, config, best, events);
+        var runner = new StageRunner(run, model, config, best, events, RunStatus.Classification, s.Epochs);
         var history = TrainStages.Run(stages, done, (stage, initialEpoch) =>
         {
             ApplyFreezing(s, stage, model, events);

@@ -3,7 +3,9 @@ using System.Globalization;
 using SharpVision.Augmentation;
 using SharpVision.Data;
 using SharpVision.Data.Detection;
+using SharpVision.Imaging;
 using SharpVision.Models;
+using SharpVision.Reports;
 using SharpVision.Runs;
 using SharpVision.Training;
 using SharpVision.Training.Callbacks;
@@ -141,7 +143,10 @@ internal static class DetectionRecipe
         // Stage 2 of FineTune: every layer at a tenth of the rate (keras-yolo3's train.py: 1e-3 frozen, then 1e-4).
         var stages = TrainStages.Plan(s.FineTune, s.Epochs);
         var backboneParameters = model.BackboneParameters().ToList();
-        var runner = new StageRunner(run, model, config, best, events);
+        // Drawn with the CPU inference path, so only for a model that trains there.
+        Callback[] samples = val is null || device.type != DeviceType.CPU ? []
+            : [new ValidationSamples(model, classes, val.Samples.Take(ValidationSamples.Count).Select(v => v.ImagePath).ToList(), Path.Combine(run.Path, ValidationSamples.FileName))];
+        var runner = new StageRunner(run, model, config, best, events, RunStatus.Detection, totalEpochs);
         var history = TrainStages.Run(stages, state?.EpochsCompleted ?? 0, (stage, initialEpoch) =>
         {
             double lr = stage.Number == 2 ? s.Lr / 10 : s.Lr;
@@ -164,7 +169,7 @@ internal static class DetectionRecipe
                 TrainBatches = trainLoader.Epoch,
                 ValBatches = valLoader is null ? null : () => valLoader.Epoch(0),
                 Named = named,
-                AfterNamed = s.Schedule == "cosine" ? [new ShiftedCosine(stage.Start, stage.Epochs, lr)] : [],
+                AfterNamed = [.. s.Schedule == "cosine" ? [new ShiftedCosine(stage.Start, stage.Epochs, lr)] : Array.Empty<Callback>(), .. samples],
                 Columns = Columns,
                 Append = initialEpoch > 0,
                 Resume = state,
@@ -300,6 +305,36 @@ internal static class DetectionRecipe
             foreach (var (key, value) in prefix.state_dict())
                 target[key].copy_(value);
         return best;
+    }
+
+    /// <summary>
+    /// After every epoch, the boxes the model finds on the first validation images, drawn into val_predictions.png
+    /// (Ultralytics' val_batch0_pred.jpg): someone watching a run sees what the detector does, not only its mAP.
+    /// Four images at confidence 0.25 cost one small forward pass an epoch.
+    /// </summary>
+    private sealed class ValidationSamples(YoloNet model, IReadOnlyList<string> classes, IReadOnlyList<string> paths, string png) : Callback
+    {
+        public const int Count = 4;
+        public const string FileName = "val_predictions.png";
+
+        private List<RgbImage>? _images;
+
+        public override void OnEpochEnd(int epoch, IDictionary<string, double> logs)
+        {
+            _images ??= [.. paths.Select(Decode).OfType<RgbImage>()];
+            if (_images.Count == 0) return;
+            // The detector puts the network in eval mode; the next epoch's training pass puts it back.
+            var found = new YoloDetector(model, classes).Detect(_images, new DetectOptions());
+            var tiles = _images.Zip(found, (image, objects) => new GridTile(DetectionWriter.Draw(image, objects), $"{objects.Count} object(s)")).ToList();
+            ImageGrid.Save(tiles, png, columns: Count, tileSize: 192,
+                title: $"Validation predictions after epoch {epoch + 1} (score >= {new DetectOptions().Confidence.ToString(CultureInfo.InvariantCulture)})");
+        }
+
+        private static RgbImage? Decode(string path)
+        {
+            try { return ImageDecoder.Decode(path); }
+            catch (ImageDecodeException) { return null; }
+        }
     }
 
     /// <summary>Cosine decay over one stage's epochs (epoch indices continue across stages).</summary>

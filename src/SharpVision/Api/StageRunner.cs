@@ -53,15 +53,20 @@ internal sealed class StageRunner
     private readonly nn.Module _model;
     private readonly ModelConfig _config;
     private readonly TrainEvents _events;
+    private readonly RunMonitor _monitor;
 
-    /// <summary>A runner for the stages of one run: <paramref name="best"/> is shared by every stage, so best.svmodel only improves.</summary>
-    public StageRunner(RunFolder run, nn.Module model, ModelConfig config, ModelCheckpoint best, TrainEvents events)
+    /// <summary>
+    /// A runner for the stages of one run: <paramref name="best"/> is shared by every stage, so best.svmodel only improves;
+    /// one status.json (<see cref="RunMonitor"/>) covers every stage of the run's <paramref name="epochs"/> epochs.
+    /// </summary>
+    public StageRunner(RunFolder run, nn.Module model, ModelConfig config, ModelCheckpoint best, TrainEvents events, string task, int epochs)
     {
         _run = run;
         _model = model;
         _config = config;
         Best = best;
         _events = events;
+        _monitor = new RunMonitor(run.Path, task, epochs);
     }
 
     /// <summary>weights/best.svmodel, by the monitored metric over every stage.</summary>
@@ -69,8 +74,8 @@ internal sealed class StageRunner
 
     /// <summary>
     /// Runs one stage: results.csv, NaN stop, best checkpoint, the recipe's callbacks, curves.png, and last, the
-    /// resumable checkpoint (taken after every other callback has updated its counters and the rate), then the
-    /// caller's progress reports.
+    /// resumable checkpoint (taken after every other callback has updated its counters and the rate), status.json and
+    /// system.csv, then the caller's progress reports.
     /// </summary>
     public History Run(Stage s, CancellationToken cancellationToken)
     {
@@ -91,6 +96,8 @@ internal sealed class StageRunner
         callbacks.Add(new ModelCheckpoint(_run.LastModel, (path, _) =>
             ModelFile.Save(path, _model, _config, RunResume.CheckpointEntries(trainer, named, s.Optimizer, stageNumber)))
         { InterruptedPath = _run.InterruptedModel });
+        // After the checkpoints, so a watcher told an epoch is done finds its files written.
+        callbacks.Add(_monitor);
         callbacks.AddRange(_events.CallbacksWithReports());
 
         if (s.Resume is { } state)

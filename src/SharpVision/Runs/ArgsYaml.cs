@@ -58,6 +58,24 @@ public static class ArgsYaml
         return settings;
     }
 
+    /// <summary>
+    /// Every <c>key: value</c> of an args.yaml in file order, values as written (for display: the dashboard's settings
+    /// table); empty when the file is missing or is not YAML.
+    /// </summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> ReadPairs(string path)
+    {
+        try
+        {
+            var values = new YamlDotNet.Serialization.DeserializerBuilder().Build()
+                .Deserialize<Dictionary<string, string?>>(File.ReadAllText(path)) ?? new();
+            return values.Select(kv => new KeyValuePair<string, string>(kv.Key, kv.Value ?? "null")).ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or YamlDotNet.Core.YamlException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>A value as the text <see cref="Parse"/> reads back: tuples comma-joined, records as name=value pairs.</summary>
     private static string Scalar(object v) => v switch
     {

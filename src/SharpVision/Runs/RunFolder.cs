@@ -2,13 +2,14 @@ namespace SharpVision.Runs;
 
 /// <summary>
 /// A training run's folder (<c>runs/train/expN</c> by default): args.yaml, classes.txt, weights/best and last
-/// (and weights/interrupted after a cancelled run), results.csv, curves.png. While a run writes it, the folder is
+/// (and weights/interrupted after a cancelled run), results.csv, curves.png, status.json and system.csv
+/// (<see cref="RunStatus"/>). While a run writes it, the folder is
 /// locked (an OS file lock on <c>.lock</c>, so a killed run leaves no stale lock behind).
 /// </summary>
 public sealed class RunFolder : IDisposable
 {
     /// <summary>Beside <c>.lock</c>: who holds it ("process PID on HOST"), for the message a refused run prints.</summary>
-    private const string HolderFile = ".lock.holder";
+    internal const string HolderFile = ".lock.holder";
 
     private readonly FileStream _lock;
 
@@ -108,6 +109,21 @@ public sealed class RunFolder : IDisposable
             }
     }
 
+    /// <summary>
+    /// A status this process left saying running means training ended by an error outside the fit loop (between
+    /// fine-tune stages, say), which the loop's own status writer never saw: the folder must not read as running while
+    /// a long-lived host process (an app that caught the error) is still alive.
+    /// </summary>
+    private void MarkUnfinishedAsCrashed()
+    {
+        if (RunStatus.Read(Path) is not { State: RunState.Running } status || status.Pid != Environment.ProcessId) return;
+        try
+        {
+            (status with { State = RunState.Crashed, Updated = DateTime.UtcNow, Message = "training ended by an error before its status was written" }).Write(Path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
     /// <summary>The model file to use when a command is given a run folder: weights/best (else weights/last).</summary>
     public static string ResolveModelPath(string modelOrRun)
     {
@@ -124,6 +140,7 @@ public sealed class RunFolder : IDisposable
 
     public void Dispose()
     {
+        MarkUnfinishedAsCrashed();
         try { File.Delete(System.IO.Path.Combine(Path, HolderFile)); } catch (IOException) { }
         _lock.Dispose();
         try { File.Delete(System.IO.Path.Combine(Path, ".lock")); } catch (IOException) { }

@@ -6,7 +6,13 @@ namespace SharpVision.Weights;
 /// </summary>
 public static class AtomicFile
 {
-    public static void Write(string path, Action<string> writeTo)
+    /// <param name="path">The file to replace.</param>
+    /// <param name="writeTo">Writes the content to the temporary path it is given.</param>
+    /// <param name="durable">
+    /// Flush the content to disk before the rename (checkpoints, results). A file rewritten every second whose loss in a
+    /// power cut costs nothing (a run's status heartbeat) passes false: readers still never see it half-written.
+    /// </param>
+    public static void Write(string path, Action<string> writeTo, bool durable = true)
     {
         string full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
@@ -14,8 +20,9 @@ public static class AtomicFile
         try
         {
             writeTo(tmp);
-            using (var fs = new FileStream(tmp, FileMode.Open, FileAccess.ReadWrite))
-                fs.Flush(flushToDisk: true);
+            if (durable)
+                using (var fs = new FileStream(tmp, FileMode.Open, FileAccess.ReadWrite))
+                    fs.Flush(flushToDisk: true);
             File.Move(tmp, full, overwrite: true);
         }
         catch

@@ -1,6 +1,5 @@
 using SharpVision.Evaluation.Detection;
 using System.Diagnostics;
-using System.Text;
 using SharpVision.Data.Detection;
 using SharpVision.Models;
 using SharpVision.Tests.TestSupport;
@@ -20,52 +19,6 @@ public sealed class InterruptTests : IDisposable
     private readonly string _dir = TestImages.TempDir("sv-interrupt");
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    /// <summary>A CLI child whose stdout and stderr are collected while it runs.</summary>
-    private sealed class Child : IDisposable
-    {
-        private readonly StringBuilder _output = new();
-
-        public Child(params string[] args)
-        {
-            Process = CliProcess.Start(args);
-            Process.OutputDataReceived += (_, e) => Append(e.Data);
-            Process.ErrorDataReceived += (_, e) => Append(e.Data);
-            Process.BeginOutputReadLine();
-            Process.BeginErrorReadLine();
-        }
-
-        public Process Process { get; }
-
-        public string Output
-        {
-            get { lock (_output) return _output.ToString(); }
-        }
-
-        private void Append(string? line)
-        {
-            if (line is null) return;
-            lock (_output) _output.AppendLine(line);
-        }
-
-        /// <summary>Waits for the exit (and the last output lines); fails after <paramref name="seconds"/>.</summary>
-        public int WaitForExit(double seconds)
-        {
-            if (!Process.WaitForExit(TimeSpan.FromSeconds(seconds)))
-            {
-                Process.Kill();
-                throw new TimeoutException($"still running {seconds} s after the signal:\n{Output}");
-            }
-            Process.WaitForExit();
-            return Process.ExitCode;
-        }
-
-        public void Dispose()
-        {
-            if (!Process.HasExited) CliProcess.KillHard(Process);
-            Process.Dispose();
-        }
-    }
 
     private static int Rows(string csv) => File.Exists(csv) ? File.ReadAllLines(csv).Skip(1).Count(l => l.Length > 0) : 0;
 
@@ -103,7 +56,7 @@ public sealed class InterruptTests : IDisposable
     {
         // Given a 12-epoch training run that has logged epoch 1
         string run = Path.Combine(_dir, "run");
-        using var child = new Child(TrainArgs(run));
+        using var child = new CliChild(TrainArgs(run));
         CliProcess.WaitFor(child.Process, () => Rows(Path.Combine(run, "results.csv")) >= 1, "epoch 1 in results.csv");
 
         // When it gets Ctrl+C (SIGINT)
@@ -137,7 +90,7 @@ public sealed class InterruptTests : IDisposable
     {
         // Given a training run that has logged epoch 1
         string run = Path.Combine(_dir, "run");
-        using var child = new Child(TrainArgs(run));
+        using var child = new CliChild(TrainArgs(run));
         CliProcess.WaitFor(child.Process, () => Rows(Path.Combine(run, "results.csv")) >= 1, "epoch 1 in results.csv");
 
         // When it gets SIGTERM (docker stop, systemd, kill)
@@ -158,7 +111,7 @@ public sealed class InterruptTests : IDisposable
         // Given a training run in its first epoch whose steps and checkpoints take a while (resnet18)
         string run = Path.Combine(_dir, "run");
         string data = TestImages.WriteFolders(Path.Combine(_dir, "data"), perClass: 20);
-        using var child = new Child("train", data, "--model", "resnet18", "--img-size", "64", "--batch", "16", "--epochs", "30",
+        using var child = new CliChild("train", data, "--model", "resnet18", "--img-size", "64", "--batch", "16", "--epochs", "30",
             "--workers", "1", "--log-every", "1", "--out", run);
         CliProcess.WaitFor(child.Process, () => Rows(Path.Combine(run, "steps.csv")) >= 1, "a step in steps.csv");
 
@@ -184,7 +137,7 @@ public sealed class InterruptTests : IDisposable
         // Given a tiny shapes detector run (12 epochs) that has logged epoch 1
         var shapes = ShapesDataset.Generate(Path.Combine(_dir, "shapes"), 24, seed: 5, size: 64, valFraction: .25);
         string run = Path.Combine(_dir, "det");
-        using var child = new Child("detect", "train", shapes.TrainFile, "--val", shapes.ValFile, "--classes", shapes.ClassesFile,
+        using var child = new CliChild("detect", "train", shapes.TrainFile, "--val", shapes.ValFile, "--classes", shapes.ClassesFile,
             "--model", "yolov3-tiny-quarter", "--img-size", "64", "--epochs", Epochs.ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch", "4", "--workers", "0", "--seed", "3", "--out", run);
         CliProcess.WaitFor(child.Process, () => Rows(Path.Combine(run, "results.csv")) >= 1, "epoch 1 in results.csv");
 

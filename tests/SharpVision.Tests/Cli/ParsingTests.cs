@@ -97,7 +97,7 @@ public class ParsingTests
     [InlineData(new[] { "map", "--dt", "x.txt" }, 1, "'map' needs --gt GT. Run 'sharpvision map --help' for usage.")]
     [InlineData(new[] { "detect" }, 1, "'detect' needs one of check, train, predict, evaluate. Run 'sharpvision detect --help' for usage.")]
     [InlineData(new[] { "detect", "fit" }, 1, "detect ACTION must be one of check, train, predict, evaluate. Received: detect ACTION=fit")]
-    [InlineData(new[] { "train", "--resume", "run", "--epochs", "3" }, 1, "'train --resume' takes only --device and --workers: the other settings come from the run's args.yaml. Received: --epochs")]
+    [InlineData(new[] { "train", "--resume", "run", "--epochs", "3" }, 1, "'train --resume' takes only --device, --workers and --dashboard: the other settings come from the run's args.yaml. Received: --epochs")]
     [InlineData(new[] { "frobnicate", "--out", "x" }, 2, "command must be one of train, evaluate, predict,")]
     public void Unknown_or_missing_parts_give_one_line_naming_them(string[] args, int exitCode, string expected)
     {
