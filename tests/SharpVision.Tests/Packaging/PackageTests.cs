@@ -37,7 +37,9 @@ public class PackageTests(ITestOutputHelper output)
         // A small generated folder: the embedded digits as PNG files, train/<digit>/*.png and test/<digit>/*.png.
         var export = Digits.Export(Path.Combine(args[0], "digits"));
         var train = FolderDataset.Load(export.TrainDir);
-        using var model = ModelRegistry.Create("minicnn", new ModelOptions(train.Classes.Count, ImageSize: 16));
+        // Width 16, which this recipe (3 epochs at a constant 3e-3) was set for: at the default 32 its test accuracy
+        // spread over 0.86-1.00 in 12 runs, and one packed run fell to 0.652, under the test's 0.8 bar.
+        using var model = ModelRegistry.Create("minicnn", new ModelOptions(train.Classes.Count, ImageSize: 16, Width: 16));
         var prep = model.Info.Preprocessing;
         var loader = new DataLoader(train, ImagePipeline.Create(prep), prep, new DataLoaderOptions { BatchSize = 64, Seed = 0 });
         new Trainer(new TrainOptions { Epochs = 3, LearningRate = 3e-3 }).Fit(model, loader.Epoch, validation: null);
