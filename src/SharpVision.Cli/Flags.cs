@@ -101,8 +101,8 @@ internal static class Flags
         new(name) { Description = description, Arity = optional ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne };
 
     /// <summary>One or more positional arguments.</summary>
-    public static Argument<string[]> Positionals(string name, string description) =>
-        new(name) { Description = description, Arity = ArgumentArity.OneOrMore };
+    public static Argument<string[]> Positionals(string name, string description, bool optional = false) =>
+        new(name) { Description = description, Arity = optional ? ArgumentArity.ZeroOrMore : ArgumentArity.OneOrMore };
 
     /// <summary>Whether the user typed <paramref name="option"/> (rather than its default applying).</summary>
     public static bool Given(this ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };

@@ -30,7 +30,7 @@ public static class Interrupts
 
     /// <summary>Whether <paramref name="command"/> ("train", "detect train") stops cleanly on <see cref="Token"/>.</summary>
     public static bool Cancellable(string command) =>
-        command is "train" or "evaluate" or "predict" or "lr-find" or "features" or "detect train" or "dashboard";
+        command is "train" or "evaluate" or "predict" or "detect predict" or "lr-find" or "features" or "detect train" or "dashboard";
 
     /// <summary>Maps SIGINT and SIGTERM to <see cref="Token"/> (call once, before the command runs).</summary>
     public static void Listen(string command)

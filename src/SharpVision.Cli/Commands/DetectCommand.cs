@@ -175,57 +175,81 @@ public static class DetectCommand
     private static Command CreatePredict()
     {
         var command = new Command("predict", """
-            Boxes for images: drawn images, detections.txt and detections.json.
+            Boxes for images, videos, cameras and streams: drawn images, detections.txt and detections.json; for a video,
+            the annotated video and detections.jsonl.
             MODEL: a detector .svmodel or run folder, or a Darknet .cfg (then --weights is its Darknet weights and
-            --classes its names file). Writes <stem>.png with boxes drawn, detections.txt (path x1,y1,x2,y2,class,score
+            --classes its names file). Images: writes <stem>.png with boxes drawn, detections.txt (path x1,y1,x2,y2,class,score
             ...) and detections.json (COCO results) into --out.
+            Video (PATH clip.mp4, or --source /dev/video0 / rtsp://... / any input ffmpeg opens; needs ffmpeg on PATH):
+            frames are decoded by an ffmpeg child process; writes the annotated video (--out FILE.mp4, or <stem>.mp4 in the
+            --out folder) and detections.jsonl beside it, one line per processed frame:
+            {"frame", "time", "detections": [{"class_id", "class", "score", "box": [x1, y1, x2, y2]}]}.
+            --stride N runs the model on every Nth frame; the video keeps every frame (the others show the last boxes).
+            A camera or stream runs until Ctrl+C, which finishes the video and the JSON lines.
             """);
         var modelArg = Flags.Positional("MODEL", "a detector .svmodel or run folder, or a Darknet .cfg");
-        var pathsArg = Flags.Positionals("PATH", "images or folders");
+        var pathsArg = Flags.Positionals("PATH", "images or folders, or one video file", optional: true);
         var weights = Flags.ExistingPath("--weights", "with a .cfg: its Darknet weights", "FILE.weights");
         var classes = Flags.ExistingPath("--classes", "with a .cfg: its class names, like coco.names", "FILE");
         var conf = Flags.Double("--conf", "minimum score of a kept box", .25, 0, 1);
         var iou = Flags.Double("--iou", "NMS IoU threshold", .45, 0, 1);
         var imgSize = Flags.IntOrNull("--img-size", "with a .cfg: network input side (default: the cfg's)", min: 32);
-        var outDir = Flags.Text("--out", "output folder (default runs/detect-predict/expN)", "DIR");
+        var outDir = Flags.Text("--out", "output folder (default runs/detect-predict/expN); for a video also FILE.mp4 (or .mkv, .avi, ...)", "DIR|FILE");
+        var source = Flags.Text("--source", "a camera (/dev/video0), a stream URL or any input ffmpeg opens, instead of PATH", "SRC");
+        var sourceFormat = Flags.Text("--source-format", "ffmpeg's input format for --source (its -f: v4l2, dshow, avfoundation, lavfi, ...); default: ffmpeg's guess, v4l2 for /dev/video*", "FMT");
+        var stride = Flags.Int("--stride", "video: run the model on every Nth frame", 1, min: 1);
         command.Add(modelArg);
         command.Add(pathsArg);
-        foreach (var option in new Option[] { weights, classes, conf, iou, imgSize, outDir })
+        foreach (var option in new Option[] { weights, classes, conf, iou, imgSize, outDir, source, sourceFormat, stride })
             command.Add(option);
-        command.SetAction(parse => Predict(parse.GetValue(modelArg)!, parse.GetValue(pathsArg)!, parse.GetValue(weights), parse.GetValue(classes),
-            (float)parse.GetValue(conf), (float)parse.GetValue(iou), parse.GetValue(imgSize),
-            parse.GetValue(outDir) ?? RunFolder.NextExperiment(Path.Combine("runs", "detect-predict"))));
+        command.SetAction(parse =>
+        {
+            var inputs = parse.GetValue(pathsArg) ?? [];
+            string? format = VideoInput.Format(parse.GetValue(sourceFormat), parse.GetValue(source));
+            var video = VideoInput.Choose(inputs, parse.GetValue(source), parse.Given(stride) ? "--stride" : null);
+            if (video is null && inputs.Length == 0)
+                throw new SharpVisionException("'detect predict' needs at least one PATH (images, folders or a video) or --source. Run 'sharpvision detect predict --help' for usage.");
+            string model = parse.GetValue(modelArg)!;
+            var options = new DetectOptions { Confidence = (float)parse.GetValue(conf), Iou = (float)parse.GetValue(iou) };
+            using var detector = OpenDetector(model, parse.GetValue(weights), parse.GetValue(classes), parse.GetValue(imgSize));
+            if (video is not null)
+            {
+                var outputs = VideoInput.Outputs(video, parse.GetValue(outDir), "detect-predict", "detections.jsonl")
+                    with { Stride = parse.GetValue(stride), InputFormat = format };
+                var run = VideoProgressBar.Run($"Detecting in {video}", progress => detector.PredictVideo(video, outputs, options, progress, Interrupts.Token));
+                return VideoInput.Saved(run);
+            }
+            return Predict(detector, inputs, options, parse.GetValue(outDir) ?? RunFolder.NextExperiment(Path.Combine("runs", "detect-predict")));
+        });
         return command;
     }
 
-    private static int Predict(string model, IReadOnlyList<string> inputs, string? weights, string? classes, float conf, float iou, int? imgSize, string outDir)
+    private static Detector OpenDetector(string model, string? weights, string? classes, int? imgSize)
+    {
+        if (!model.EndsWith(".cfg", StringComparison.OrdinalIgnoreCase))
+        {
+            if (imgSize is not null) throw new InvalidOptionException("--img-size", "only with a Darknet .cfg (a trained model keeps its size)", imgSize.Value.ToString(CultureInfo.InvariantCulture));
+            return Detector.Load(model);
+        }
+        if (weights is null) throw new SharpVisionException("detect predict with a .cfg needs --weights FILE.weights (its Darknet weights).");
+        if (classes is null) throw new SharpVisionException("detect predict with a .cfg needs --classes FILE (its class names, like coco.names).");
+        string cfg = model;
+        if (imgSize is { } size)
+        {
+            // The cfg's [net] size replaced, so the same weights run at another input size.
+            var text = File.ReadAllText(model);
+            text = System.Text.RegularExpressions.Regex.Replace(text, @"(?m)^\s*(width|height)\s*=\s*\d+", m => $"{m.Groups[1].Value}={size}");
+            cfg = Path.Combine(Path.GetTempPath(), $"sharpvision-{Environment.ProcessId}-{Path.GetFileName(model)}");
+            File.WriteAllText(cfg, text);
+        }
+        return Detector.LoadDarknet(cfg, weights, classes);
+    }
+
+    private static int Predict(Detector detector, IReadOnlyList<string> inputs, DetectOptions options, string outDir)
     {
         var paths = ExpandImages(inputs);
         if (paths.Count == 0) throw new SharpVisionException("detect predict: no images found in the given paths.");
-
-        DetectionRun run;
-        if (model.EndsWith(".cfg", StringComparison.OrdinalIgnoreCase))
-        {
-            if (weights is null) throw new SharpVisionException("detect predict with a .cfg needs --weights FILE.weights (its Darknet weights).");
-            if (classes is null) throw new SharpVisionException("detect predict with a .cfg needs --classes FILE (its class names, like coco.names).");
-            string cfg = model;
-            if (imgSize is { } size)
-            {
-                // The cfg's [net] size replaced, so the same weights run at another input size.
-                var text = File.ReadAllText(model);
-                text = System.Text.RegularExpressions.Regex.Replace(text, @"(?m)^\s*(width|height)\s*=\s*\d+", m => $"{m.Groups[1].Value}={size}");
-                cfg = Path.Combine(Path.GetTempPath(), $"sharpvision-{Environment.ProcessId}-{Path.GetFileName(model)}");
-                File.WriteAllText(cfg, text);
-            }
-            using var darknet = Detector.LoadDarknet(cfg, weights, classes);
-            run = darknet.Predict(paths, new DetectOptions { Confidence = conf, Iou = iou }, outDir);
-        }
-        else
-        {
-            if (imgSize is not null) throw new InvalidOptionException("--img-size", "only with a Darknet .cfg (a trained model keeps its size)", imgSize.Value.ToString(CultureInfo.InvariantCulture));
-            using var detector = Detector.Load(model);
-            run = detector.Predict(paths, new DetectOptions { Confidence = conf, Iou = iou }, outDir);
-        }
+        var run = detector.Predict(paths, options, outDir);
         foreach (var image in run.Images)
             Console.WriteLine($"{image.Path}: {image.Objects.Count} object(s)" +
                 string.Concat(image.Objects.Take(5).Select(o => $" {o.ClassName} {o.Score:0.00}")));

@@ -24,14 +24,21 @@ public static class PredictCommand
     private const string Description = """
         Labels and scores for image files and folders: a terminal table, a CSV, a competition submission, an image grid.
         Unreadable files and files without a numeric id are listed with the reason; the rest are still predicted.
+        A video (PATH clip.mp4, or --source /dev/video0 / rtsp://... / any input ffmpeg opens; needs ffmpeg on PATH): the
+        top --top-k classes of every --stride'th frame as JSON lines, {"frame", "time", "top": [{"class_id", "class", "score"}]},
+        in predictions.jsonl, and the video with the best label drawn. --out FILE.jsonl writes only the JSON lines,
+        --out FILE.mp4 the video with predictions.jsonl beside it, --out DIR both in DIR (default runs/predict/expN).
         """;
 
     public static Command Create()
     {
         var command = new Command("predict", Description);
         var modelArg = Flags.Positional("MODEL", "a .svmodel file, a run folder (uses weights/best.svmodel) or an exported .onnx classifier");
-        var paths = Flags.Positionals("PATH", "image files or folders (searched recursively)");
-        var outCsv = Flags.Text("--out", "CSV file,label,score (plus label_2,score_2,... with --top-k); default: printed only", "FILE.csv");
+        var paths = Flags.Positionals("PATH", "image files or folders (searched recursively), or one video file", optional: true);
+        var outCsv = Flags.Text("--out", "CSV file,label,score (plus label_2,score_2,... with --top-k); default: printed only. For a video: FILE.jsonl, FILE.mp4 or DIR", "FILE.csv");
+        var source = Flags.Text("--source", "a camera (/dev/video0), a stream URL or any input ffmpeg opens, instead of PATH", "SRC");
+        var sourceFormat = Flags.Text("--source-format", "ffmpeg's input format for --source (its -f: v4l2, dshow, avfoundation, lavfi, ...); default: ffmpeg's guess, v4l2 for /dev/video*", "FMT");
+        var stride = Flags.Int("--stride", "video: classify every Nth frame", 1, min: 1);
         var topK = Flags.Int("--top-k", "how many best labels per image", 1, min: 1);
         var probabilities = Flags.Switch("--probabilities", "adds one column p_<class> per class to the CSV");
         var grid = Flags.Text("--grid", $"draws the images (the first {MaxGridImages}) with predicted label and score into a PNG", "FILE.png");
@@ -47,11 +54,19 @@ public static class PredictCommand
             "auto", "torch", "onnxruntime");
         command.Add(modelArg);
         command.Add(paths);
-        foreach (var option in new Option[] { outCsv, topK, probabilities, grid, submission, idFromFilename, batch, workers, device, engine })
+        foreach (var option in new Option[] { outCsv, topK, probabilities, grid, submission, idFromFilename, batch, workers, device, engine, source, sourceFormat, stride })
             command.Add(option);
-        command.SetAction(parse => Run(parse.GetValue(modelArg)!, parse.GetValue(paths)!, parse.GetValue(outCsv), parse.GetValue(topK),
-            parse.GetValue(probabilities), parse.GetValue(grid), parse.GetValue(submission), parse.GetValue(idFromFilename),
-            new InferenceOptions { Batch = parse.GetValue(batch), Device = parse.GetValue(device)!, Workers = parse.GetValue(workers), Engine = parse.GetValue(engine) }));
+        command.SetAction(parse =>
+        {
+            var inference = new InferenceOptions { Batch = parse.GetValue(batch), Device = parse.GetValue(device)!, Workers = parse.GetValue(workers), Engine = parse.GetValue(engine) };
+            string? format = VideoInput.Format(parse.GetValue(sourceFormat), parse.GetValue(source));
+            var inputs = parse.GetValue(paths) ?? [];
+            if (VideoInput.Choose(inputs, parse.GetValue(source), parse.Given(stride) ? "--stride" : null) is { } video)
+                return RunVideo(parse.GetValue(modelArg)!, video, parse.GetValue(outCsv), parse.GetValue(topK), parse.GetValue(stride), format, inference,
+                    parse.Given(probabilities) || parse.Given(grid) || parse.Given(submission) || parse.Given(idFromFilename));
+            return Run(parse.GetValue(modelArg)!, inputs, parse.GetValue(outCsv), parse.GetValue(topK), parse.GetValue(probabilities), parse.GetValue(grid),
+                parse.GetValue(submission), parse.GetValue(idFromFilename), inference);
+        });
         return command;
     }
 
@@ -133,8 +148,19 @@ public static class PredictCommand
         return 0;
     }
 
+    private static int RunVideo(string modelArg, string video, string? outArg, int topK, int stride, string? format, InferenceOptions inference, bool imageOnlyFlags)
+    {
+        if (imageOnlyFlags)
+            throw new SharpVisionException("--probabilities, --grid, --submission and --id-from-filename apply to images; a video gives JSON lines (--top-k sets how many classes).");
+        using var model = Classifier.Load(modelArg, inference);
+        var outputs = VideoInput.Outputs(video, outArg, "predict", "predictions.jsonl") with { Stride = stride, Batch = inference.Batch, InputFormat = format };
+        var run = VideoProgressBar.Run($"Classifying {video}", progress => model.PredictVideo(video, outputs, topK, progress, Interrupts.Token));
+        return VideoInput.Saved(run);
+    }
+
     private static List<string> CollectFiles(IReadOnlyList<string> inputs)
     {
+        if (inputs.Count == 0) throw new SharpVisionException("'predict' needs at least one PATH (images, folders or a video) or --source. Run 'sharpvision predict --help' for usage.");
         var files = new List<string>();
         foreach (var p in inputs)
         {

@@ -1,6 +1,7 @@
 using System.Text;
 using SharpVision.Data;
 using SharpVision.Evaluation;
+using SharpVision.Imaging;
 using SharpVision.Models;
 using SharpVision.Reports;
 using SharpVision.Runs;
@@ -361,6 +362,48 @@ public sealed class Classifier : IDisposable
             return new ClassPrediction(sample.Path, Classes[best], p[best], p);
         }).ToList();
         return new ClassifierPredictions(images, result.Skipped, Classes);
+    }
+
+    /// <summary>
+    /// Class probabilities [N][K] of images already in memory (video frames, camera images): each is resized to the
+    /// model's input size with its interpolation and normalised, as <see cref="Predict(IEnumerable{string}, CancellationToken)"/>
+    /// does after decoding a file; one forward for the lot. Runs on ONNX Runtime when that is the engine, else on torch
+    /// (with engine auto, torch: there are no files to time both on).
+    /// </summary>
+    public float[][] Predict(IReadOnlyList<RgbImage> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        if (images.Count == 0) return [];
+        if (_model is null || Engine == OnnxRuntime) return _onnx!.Predict(images);
+        var pre = Config!.Preprocessing;
+        int per = pre.Channels * pre.Size * pre.Size;
+        var data = new float[images.Count * per];
+        for (int i = 0; i < images.Count; i++)
+        {
+            var image = images[i];
+            if (image.Width != pre.Size || image.Height != pre.Size) image = Resizer.Resize(image, pre.Size, pre.Size, pre.Interpolation);
+            pre.Fill(image, data.AsSpan(i * per, per));
+        }
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        _model.to(_device!).eval();
+        var probs = ClassifierInference.Probabilities(_model.call(torch.tensor(data, [images.Count, pre.Channels, pre.Size, pre.Size]).to(_device!))).cpu(); // [N, K]
+        int k = (int)probs.shape[1];
+        var flat = probs.data<float>().ToArray();
+        return Enumerable.Range(0, images.Count).Select(i => flat.AsSpan(i * k, k).ToArray()).ToArray();
+    }
+
+    /// <summary>
+    /// Top-<paramref name="topK"/> classes on every <see cref="VideoOptions.Stride"/>th frame of a video file, a camera
+    /// (<c>/dev/video0</c>) or a stream (<see cref="VideoInference"/>): one JSON line per processed frame
+    /// (<c>{"frame", "time", "top": [{"class_id", "class", "score"}]}</c>) and, with <see cref="VideoOptions.Output"/>,
+    /// the video with the best label drawn on each frame.
+    /// </summary>
+    public VideoRunResult PredictVideo(string source, VideoOptions? video = null, int topK = 1, IProgress<VideoProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var options = video ?? new VideoOptions();
+        return ClassificationVideo.Run(source, options with { Batch = video is null ? _options.Batch : options.Batch }, Predict, Classes, topK, progress, cancellationToken);
     }
 
     /// <summary>Label and probabilities for one file.</summary>

@@ -1,4 +1,5 @@
 using SharpVision.Data.Detection;
+using SharpVision.Evaluation;
 using SharpVision.Evaluation.Detection;
 using SharpVision.Models;
 using SharpVision.Runs;
@@ -75,6 +76,16 @@ public sealed class Detector : IDisposable
     /// </summary>
     public DetectionRun Predict(IEnumerable<string> files, DetectOptions? options = null, string? outputDir = null) =>
         _detector.Predict(files, outputDir, options);
+
+    /// <summary>
+    /// Boxes on every frame of a video file, a camera (<c>/dev/video0</c>) or a stream ffmpeg opens
+    /// (<see cref="VideoInference"/>): the annotated video at <see cref="VideoOptions.Output"/> and one JSON line per
+    /// processed frame at <see cref="VideoOptions.JsonLines"/> (<c>{"frame", "time", "detections": [{"class_id", "class",
+    /// "score", "box": [x1, y1, x2, y2]}]}</c>, pixels of the frame).
+    /// </summary>
+    public VideoRunResult PredictVideo(string source, VideoOptions? video = null, DetectOptions? options = null,
+        IProgress<VideoProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        DetectionVideo.Run(source, video ?? new VideoOptions(), images => _detector.Detect(images, options), progress, cancellationToken);
 
     /// <summary>
     /// COCO (AP, AP50, ...) and VOC mAP on annotated data; unusable boxes are dropped and reported to

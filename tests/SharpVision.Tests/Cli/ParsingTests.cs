@@ -93,7 +93,7 @@ public class ParsingTests
     [InlineData(new[] { "train", "data", "--epochs" }, 1, "--epochs needs a value. Received: --epochs with nothing after it")]
     [InlineData(new[] { "train", "data", "extra" }, 1, "'train' did not expect 'extra'. Run 'sharpvision train --help' for usage.")]
     [InlineData(new[] { "evaluate", "model" }, 1, "'evaluate' needs DATA. Run 'sharpvision evaluate --help' for usage.")]
-    [InlineData(new[] { "predict", "model" }, 1, "'predict' needs at least one PATH. Run 'sharpvision predict --help' for usage.")]
+    [InlineData(new[] { "predict", "model" }, 1, "'predict' needs at least one PATH (images, folders or a video) or --source. Run 'sharpvision predict --help' for usage.")]
     [InlineData(new[] { "map", "--dt", "x.txt" }, 1, "'map' needs --gt GT. Run 'sharpvision map --help' for usage.")]
     [InlineData(new[] { "detect" }, 1, "'detect' needs one of check, train, predict, evaluate. Run 'sharpvision detect --help' for usage.")]
     [InlineData(new[] { "detect", "fit" }, 1, "detect ACTION must be one of check, train, predict, evaluate. Received: detect ACTION=fit")]
