@@ -96,6 +96,13 @@ public static class DetectCommand
         var scale = Flags.Parsed<(double, double)>("--scale", $"random scale range (default {defaults.MinScale.ToString(CultureInfo.InvariantCulture)},{defaults.MaxScale.ToString(CultureInfo.InvariantCulture)})",
             "MIN,MAX", "MIN,MAX (e.g. 0.25,2)", text => Flags.Pair(text));
         var noFlip = Flags.Switch("--no-flip", "no random horizontal flips");
+        var hsv = Flags.Parsed<(double, double, double)>("--hsv", $"HSV jitter: hue shift in [-H, H] (fraction of the circle), saturation and value times rand(1, S) or its inverse; 0,1,1 = off (default {Num(defaults.Hue)},{Num(defaults.Saturation)},{Num(defaults.Value)})",
+            "H,S,V", "H,S,V with 0 <= H <= 0.5, S >= 1, V >= 1 (e.g. 0.1,1.5,1.5; 0,1,1 = off)", text => text.Split(',') is { Length: 3 } p
+                && double.TryParse(p[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double h) && h is >= 0 and <= .5
+                && double.TryParse(p[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double sat) && sat >= 1
+                && double.TryParse(p[2], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= 1 ? (h, sat, v) : null);
+        var multiScale = Flags.Double("--multi-scale", "F: each training batch at a random side in [(1-F), (1+F)] x --img-size (multiples of 32); 0 = off", 0, 0, .9);
+        var mosaic = Flags.Double("--mosaic", "probability that a training image is a 4-image mosaic (Ultralytics); 0 = off", defaults.Mosaic, 0, 1);
         var seed = Flags.Int("--seed", "random seed", 0);
         var workers = Flags.IntOrNull("--workers", "image-loading threads (default: planned from the cores)", 0, 64);
         var device = Flags.Text("--device", "auto, cpu, cuda or cuda:N", "auto", "D");
@@ -107,7 +114,7 @@ public static class DetectCommand
         foreach (var option in new Option[]
                  {
                      resume, val, classes, anchors, model, pretrained, weights, imgSize, epochs, fineTune, batch, lr, schedule, patience,
-                     jitter, scale, noFlip, seed, workers, device, outDir, existOk, precision, dashboard,
+                     jitter, scale, noFlip, hsv, mosaic, multiScale, seed, workers, device, outDir, existOk, precision, dashboard,
                  })
             command.Add(option);
         command.SetAction(parse =>
@@ -149,7 +156,12 @@ public static class DetectCommand
                     MinScale = range?.Item1 ?? defaults.MinScale,
                     MaxScale = range?.Item2 ?? defaults.MaxScale,
                     Flip = !parse.GetValue(noFlip),
+                    Hue = parse.GetValue(hsv)?.Item1 ?? defaults.Hue,
+                    Saturation = parse.GetValue(hsv)?.Item2 ?? defaults.Saturation,
+                    Value = parse.GetValue(hsv)?.Item3 ?? defaults.Value,
+                    Mosaic = parse.GetValue(mosaic),
                 },
+                MultiScale = parse.GetValue(multiScale),
                 Seed = parse.GetValue(seed),
                 Workers = parse.GetValue(workers),
                 Device = parse.GetValue(device)!,
@@ -165,6 +177,8 @@ public static class DetectCommand
         });
         return command;
     }
+
+    private static string Num(double v) => v.ToString(CultureInfo.InvariantCulture);
 
     private static void PrintOutcome(DetectionTrainResult result)
     {

@@ -136,7 +136,7 @@ internal static class DetectionRecipe
         var valLoader = val is null ? null : new DetectionLoader(val, model.InputSize, new DetectionLoaderOptions
         { BatchSize = s.Batch, Shuffle = false, Seed = s.Seed, Workers = plan.Workers });
 
-        var task = new DetectionTask(model, classes);
+        var task = new DetectionTask(model, classes) { MultiScale = s.MultiScale, Seed = s.Seed };
         string monitor = valLoader is null ? LogNames.Loss : "val_" + DetectionTask.Map50;
         var mode = valLoader is null ? MonitorMode.Min : MonitorMode.Max;
         var best = new ModelCheckpoint(run.BestModel, (path, _) => ModelFile.Save(path, model, config), monitor: monitor, mode: mode, saveBestOnly: true);

@@ -39,6 +39,11 @@ public sealed record DetectorTrainOptions
     public int? Patience { get; init; }
     /// <summary>Augmentation; null = keras-yolo3's defaults.</summary>
     public BoxAugmentOptions? Augment { get; init; }
+    /// <summary>
+    /// Multi-scale training: each batch at a random side in [(1 - f) ImgSize, (1 + f) ImgSize] (stride multiples);
+    /// 0 = off (<see cref="Training.Detection.DetectionTask.MultiScale"/>).
+    /// </summary>
+    public double MultiScale { get; init; }
     /// <summary>Seed.</summary>
     public int Seed { get; init; }
     /// <summary>Loader threads (null = chosen from the cores).</summary>
@@ -66,6 +71,7 @@ public sealed record DetectorTrainOptions
         if (ImgSize < 32) throw new InvalidOptionException(Name(nameof(ImgSize)), "an integer >= 32", ImgSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (Epochs < 1) throw new InvalidOptionException(Name(nameof(Epochs)), "an integer >= 1", Epochs.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (Batch < 1) throw new InvalidOptionException(Name(nameof(Batch)), "an integer >= 1", Batch.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (MultiScale is < 0 or >= 1) throw new InvalidOptionException(Name(nameof(MultiScale)), "a fraction in [0, 1)", MultiScale.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (Schedule is not ("none" or "cosine")) throw new InvalidOptionException(Name(nameof(Schedule)), "one of none, cosine", Schedule);
         if (Pretrained is { } source && !PretrainedWeights.Sources.Contains(source) && !File.Exists(source))
             throw new InvalidOptionException(Name(nameof(Pretrained)), $"{string.Join(", ", PretrainedWeights.Sources)} or an existing Darknet .weights file", $"{source} (not found)");

@@ -23,6 +23,14 @@ public sealed record BoxAugmentOptions
     public double Saturation { get; init; } = 1.5;
     /// <summary>Value multiplied by rand(1, v) or its inverse.</summary>
     public double Value { get; init; } = 1.5;
+    /// <summary>
+    /// Probability that a training sample is a mosaic (Ultralytics/YOLOv4): four images, each scaled and jittered into
+    /// one quadrant of the input around a random centre, flipped and HSV-jittered as one. 0 = never (keras-yolo3).
+    /// </summary>
+    public double Mosaic { get; init; }
+
+    /// <summary>Whether HSV jitter is on (hue, saturation or value may change).</summary>
+    public bool Hsv => Hue > 0 || Saturation > 1 || Value > 1;
 
     /// <summary>Checks the ranges, naming the option.</summary>
     public BoxAugmentOptions Validate()
@@ -32,6 +40,7 @@ public sealed record BoxAugmentOptions
         if (MinScale <= 0 || MaxScale < MinScale) throw new InvalidOptionException("scale", "0 < min <= max", $"{S(MinScale)}..{S(MaxScale)}");
         if (Hue is < 0 or > .5) throw new InvalidOptionException("hue", "a number in [0, 0.5]", S(Hue));
         if (Saturation < 1 || Value < 1) throw new InvalidOptionException("saturation/value", "numbers >= 1", $"{S(Saturation)}/{S(Value)}");
+        if (Mosaic is < 0 or > 1) throw new InvalidOptionException("mosaic", "a probability in [0, 1]", S(Mosaic));
         return this;
     }
 }

@@ -350,8 +350,11 @@ public sealed class DarknetMaxpool : DarknetLayer
     {
         if (_pads.Any(p => p != 0)) x = F.pad(x, _pads, value: double.NegativeInfinity);
         var y = F.max_pool2d(x, [Size, Size], [Stride, Stride]);
-        // Windows past the end (negative "after" padding) are dropped by cropping to Darknet's output size.
-        return y.shape[2] == OutShape.H && y.shape[3] == OutShape.W ? y : y[.., .., ..OutShape.H, ..OutShape.W];
+        // Windows past the end (negative "after" padding) are dropped by cropping to Darknet's output size for this
+        // input (the built size, or another one when a detector trains at several scales).
+        long h = x.shape[2] - _pads[2] - _pads[3], w = x.shape[3] - _pads[0] - _pads[1];
+        long oh = (h + Padding - Size) / Stride + 1, ow = (w + Padding - Size) / Stride + 1;
+        return y.shape[2] == oh && y.shape[3] == ow ? y : y[.., .., ..(int)oh, ..(int)ow];
     }
 }
 
@@ -590,11 +593,12 @@ public sealed class DarknetNetwork : nn.Module<Tensor, Tensor[]>
     /// <summary>The convolutional layers in order: the ones a <c>.weights</c> file fills.</summary>
     public IReadOnlyList<DarknetConvolutional> ConvolutionalLayers => layers.OfType<DarknetConvolutional>().ToList();
 
-    /// <summary>Input [B, C, H, W] in 0..1 RGB -> YOLO head outputs (or the last output).</summary>
+    /// <summary>Input [B, C, H, W] in 0..1 RGB (H, W = the cfg's, or other multiples of the network's stride) -> YOLO head outputs (or the last output).</summary>
     public override Tensor[] forward(Tensor x)
     {
-        if (x.dim() != 4 || x.shape[1] != Channels || x.shape[2] != Height || x.shape[3] != Width)
-            throw new ArgumentException($"input must be [B, {Channels}, {Height}, {Width}]. Received: [{string.Join(", ", x.shape)}]", nameof(x));
+        // Other sides than the cfg's run too (a detector's multi-scale training); the layers follow the input's size.
+        if (x.dim() != 4 || x.shape[1] != Channels)
+            throw new ArgumentException($"input must be [B, {Channels}, H, W] (built for {Height}x{Width}). Received: [{string.Join(", ", x.shape)}]", nameof(x));
         var outputs = new List<Tensor>(layers.Count);
         var heads = new List<Tensor>();
         var current = x;

@@ -203,8 +203,41 @@ public abstract class YoloNet(string name) : nn.Module<Tensor, Tensor>(name)
         Heads = heads;
         Classes = classes;
         InputSize = inputSize;
+        BuiltInputSize = inputSize;
         Rows = heads.Sum(h => h.Rows);
         AllAnchors = heads.SelectMany(h => h.Mask.Zip(h.Anchors)).OrderBy(p => p.First).Select(p => p.Second).ToList();
+    }
+
+    /// <summary>The input side the network was built for (what it is saved, exported and evaluated at).</summary>
+    public int BuiltInputSize { get; private set; }
+
+    /// <summary>The coarsest head's stride: input sides must be multiples of it (32 for YOLOv3).</summary>
+    public int MaxStride => Heads.Max(h => InputSize / h.GridW);
+
+    /// <summary>
+    /// Runs the network at another square input side (multi-scale training): the heads' grids, the output's rows and
+    /// <see cref="InputSize"/> follow it (anchors stay in pixels). <see cref="BuiltInputSize"/> puts it back. The
+    /// weights are the same at every size: YOLOv3 is fully convolutional.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="size"/> is not a positive multiple of <see cref="MaxStride"/>.</exception>
+    public void SetInputSize(int size)
+    {
+        if (size == InputSize) return;
+        int maxStride = MaxStride;
+        if (size < maxStride || size % maxStride != 0)
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"the input side must be a positive multiple of {maxStride}");
+        var heads = new List<YoloHeadInfo>(Heads.Count);
+        int offset = 0;
+        foreach (var h in Heads)
+        {
+            int stride = InputSize / h.GridW;
+            var resized = h with { GridH = size / stride, GridW = size / stride, Offset = offset };
+            heads.Add(resized);
+            offset += resized.Rows;
+        }
+        Heads = heads;
+        InputSize = size;
+        Rows = offset;
     }
 
     /// <summary>Flattens one head's raw map [B, A*(5+K), H, W] to [B, A*H*W, 5+K].</summary>

@@ -251,6 +251,7 @@ public sealed class Trainer(TrainOptions options)
             loop.Step(batch, (x, y) =>                                          // x [B, C, H, W], y [B]
             {
                 optimizer.zero_grad();
+                (x, y) = task.PrepareBatch(x, y);
                 var output = MixedPrecision.Forward(model, x, Options.Precision); // [B, K] for classification, float32
                 var loss = task.ComputeLoss(output, y, training: true);
                 loss.Total.backward();

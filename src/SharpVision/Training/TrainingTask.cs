@@ -22,6 +22,14 @@ public interface ITrainingTask
 
     /// <summary>A fresh accumulator for one epoch of training or one validation pass.</summary>
     IEpochMetrics CreateMetrics(bool validation);
+
+    /// <summary>
+    /// A training step's batch just before the forward pass, inside the step's dispose scope: a task may transform it
+    /// (detection's multi-scale training resizes images and boxes). Default: unchanged.
+    /// </summary>
+    /// <param name="input">The batch's input on the device, [B, C, H, W].</param>
+    /// <param name="labels">Its labels on the device.</param>
+    (Tensor Input, Tensor Labels) PrepareBatch(Tensor input, Tensor labels) => (input, labels);
 }
 
 /// <summary>Running sums of one epoch (plain numbers, so no tensor outlives its step).</summary>

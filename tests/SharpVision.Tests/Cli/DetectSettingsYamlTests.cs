@@ -19,7 +19,7 @@ public sealed class DetectSettingsYamlTests : IDisposable
         var s = new DetectorTrainOptions
         {
             Data = "data/train.txt", Val = "data/val.txt", Model = "yolov3-tiny-half", ImgSize = 96, FineTune = (2, 5),
-            Lr = 3e-4, Patience = 4, Augment = new BoxAugmentOptions { Jitter = .15, MinScale = .5, MaxScale = 1.25, Flip = false, Hue = .05 },
+            Lr = 3e-4, Patience = 4, Augment = new BoxAugmentOptions { Jitter = .15, MinScale = .5, MaxScale = 1.25, Flip = false, Hue = .05, Mosaic = .5 },
             Seed = 7, Out = "runs/x's", Precision = SharpVision.Training.Precision.Bf16,
         };
         string path = Path.Combine(_dir, "args.yaml");
@@ -33,7 +33,11 @@ public sealed class DetectSettingsYamlTests : IDisposable
         var text = File.ReadAllText(path);
         Assert.Contains("fine_tune: '2,5'", text);
         Assert.Contains("precision: bf16", text);
-        Assert.Contains("augment: 'jitter=0.15,min_scale=0.5,max_scale=1.25,flip=false,hue=0.05,saturation=1.5,value=1.5'", text);
+        Assert.Contains("augment: 'jitter=0.15,min_scale=0.5,max_scale=1.25,flip=false,hue=0.05,saturation=1.5,value=1.5,mosaic=0.5'", text);
+
+        // And an args.yaml written before mosaic existed reads with mosaic off
+        File.WriteAllText(path, "data: 'd'\naugment: 'jitter=0.15,min_scale=0.5,max_scale=1.25,flip=false,hue=0.05,saturation=1.5,value=1.5'\n");
+        Assert.Equal(0, ArgsYaml.Read<DetectorTrainOptions>(path, "sharpvision detect train").Augment!.Mosaic);
     }
 
     [Fact]

@@ -23,6 +23,10 @@ public sealed class VideoPredictTests(CliFixture fx)
     private static readonly Lazy<(string Root, string Run, string Clip)> Detection = new(() =>
     {
         string root = Path.Combine(Path.GetTempPath(), "sv-video-" + Guid.NewGuid().ToString("N"));
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+        };
         var train = ShapesDataset.Generate(Path.Combine(root, "train"), 16, seed: 5, size: 64, valFraction: .25);
         string run = Path.Combine(root, "run");
         var r = Cli.Run("detect", "train", train.TrainFile, "--val", train.ValFile, "--classes", train.ClassesFile, "--model", "yolov3-tiny-quarter",

@@ -163,6 +163,8 @@ public sealed class SamplesTests(ITestOutputHelper output) : IDisposable
             info.ArgumentList.Add(a);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["DOTNET_NOLOGO"] = "1";
+        var before = RunfileBuilds(name);
+        using var cleanup = new Disposer(() => DeleteNewBuilds(name, before));
         var clock = Stopwatch.StartNew();
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -177,6 +179,31 @@ public sealed class SamplesTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"$ dotnet {string.Join(' ', info.ArgumentList)}  ({clock.Elapsed.TotalSeconds:0} s)\n{text}");
         Assert.True(p.ExitCode == 0, $"{name} exited with {p.ExitCode}:\n{text}\n{stderr.Result}");
         return text;
+    }
+
+    // `dotnet run FILE.cs` builds into ~/.local/share/dotnet/runfile/<name>-<hash> (about 1.3 GB with libtorch), a new
+    // folder for each checkout and test run that is never removed: 47 of them had filled a 94 GB disk. Each test deletes
+    // the build folders its run created.
+    private static string RunfileRoot => Path.Combine(Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } xdg ? xdg
+        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share"), "dotnet", "runfile");
+
+    private static HashSet<string> RunfileBuilds(string name)
+    {
+        string stem = Path.GetFileNameWithoutExtension(name) + "-";
+        return Directory.Exists(RunfileRoot)
+            ? Directory.GetDirectories(RunfileRoot).Where(d => Path.GetFileName(d).StartsWith(stem, StringComparison.OrdinalIgnoreCase)).ToHashSet()
+            : [];
+    }
+
+    private static void DeleteNewBuilds(string name, HashSet<string> before)
+    {
+        foreach (var dir in RunfileBuilds(name).Except(before))
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private sealed class Disposer(Action action) : IDisposable
+    {
+        public void Dispose() => action();
     }
 
     /// <summary>The rest of the line <c>label: value</c>.</summary>

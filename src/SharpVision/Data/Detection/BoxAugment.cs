@@ -41,18 +41,65 @@ public static class BoxAugment
             ? RandomTransform(image.Width, image.Height, size, options, rng)
             : LetterboxTransform.Centred(image.Width, image.Height, size);
         var warped = Warp(image, t);
-        if (options is not null && rng is not null)
-        {
-            double Rand(double a, double b) => a + rng.NextDouble() * (b - a);
-            double hue = Rand(-options.Hue, options.Hue);
-            double sat = Rand(1, options.Saturation);
-            if (rng.NextDouble() < .5) sat = 1 / sat;
-            double val = Rand(1, options.Value);
-            if (rng.NextDouble() < .5) val = 1 / val;
-            JitterHsv(warped, hue, sat, val);
-        }
+        if (options is not null && rng is not null) RandomHsv(warped, options, rng);
         var (kept, dropped) = MoveBoxes(boxes, t);
         return new Result(warped, kept, dropped, t);
+    }
+
+    /// <summary>keras-yolo3's HSV draw (hue shift, saturation and value factors or their inverses) applied in place; the same draws whether or not it is on.</summary>
+    private static void RandomHsv(RgbImage image, BoxAugmentOptions options, Random rng)
+    {
+        double Rand(double a, double b) => a + rng.NextDouble() * (b - a);
+        double hue = Rand(-options.Hue, options.Hue);
+        double sat = Rand(1, options.Saturation);
+        if (rng.NextDouble() < .5) sat = 1 / sat;
+        double val = Rand(1, options.Value);
+        if (rng.NextDouble() < .5) val = 1 / val;
+        if (options.Hsv) JitterHsv(image, hue, sat, val);
+    }
+
+    /// <summary>
+    /// A mosaic of four images (YOLOv4 / Ultralytics): a random centre splits the [size x size] input into four
+    /// quadrants (centre in [size/4, 3 size/4] on each axis); image k is scaled to fit its quadrant (times
+    /// rand(0.5, 1), aspect jittered as <see cref="BoxAugmentOptions.Jitter"/>) and placed at a random spot inside it,
+    /// so every box stays whole; the grey border fills the rest. Then one horizontal flip (p = 0.5) and one HSV draw
+    /// for the whole input. Boxes come out in input pixels.
+    /// </summary>
+    public static Result Mosaic(IReadOnlyList<(RgbImage Image, IReadOnlyList<BoxLabel> Boxes)> parts, int size, BoxAugmentOptions options, Random rng)
+    {
+        if (parts.Count != 4) throw new ArgumentException($"a mosaic takes 4 images. Received: {parts.Count}", nameof(parts));
+        double Rand(double a, double b) => a + rng.NextDouble() * (b - a);
+        int cx = (int)Math.Round(Rand(size / 4.0, 3 * size / 4.0)), cy = (int)Math.Round(Rand(size / 4.0, 3 * size / 4.0));
+        var canvas = new byte[size * size * 3];
+        Array.Fill(canvas, Border);
+        var kept = new List<BoxLabel>();
+        int dropped = 0;
+        for (int k = 0; k < 4; k++)
+        {
+            var (image, boxes) = parts[k];
+            int qx = k % 2 == 0 ? 0 : cx, qy = k < 2 ? 0 : cy;
+            int qw = k % 2 == 0 ? cx : size - cx, qh = k < 2 ? cy : size - cy;
+            double aspect = (double)image.Width / image.Height * Rand(1 - options.Jitter, 1 + options.Jitter) / Rand(1 - options.Jitter, 1 + options.Jitter);
+            // The largest w x h of this aspect inside the quadrant, then a random fraction of it.
+            double fit = Math.Min(qw, qh * aspect), shrink = Rand(.5, 1);
+            double nw = Math.Max(1, fit * shrink), nh = Math.Max(1, nw / aspect);
+            double dx = qx + Rand(0, qw - nw), dy = qy + Rand(0, qh - nh);
+            var t = new LetterboxTransform(size, (float)(nw / image.Width), (float)(nh / image.Height), (float)dx, (float)dy, false);
+            var tile = Warp(image, t);
+            for (int y = qy; y < qy + qh; y++)
+                Array.Copy(tile.Pixels, (y * size + qx) * 3, canvas, (y * size + qx) * 3, qw * 3);
+            var (moved, lost) = MoveBoxes(boxes, t);
+            kept.AddRange(moved);
+            dropped += lost;
+        }
+        var mosaic = new RgbImage(size, size, canvas);
+        if (options.Flip && rng.NextDouble() < .5)
+        {
+            mosaic = Warp(mosaic, new LetterboxTransform(size, 1, 1, 0, 0, true));
+            kept = kept.Select(b => b with { X1 = size - b.X2, X2 = size - b.X1 }).ToList();
+        }
+        RandomHsv(mosaic, options, rng);
+        return new Result(mosaic, kept, dropped, new LetterboxTransform(size, 1, 1, 0, 0, false));
     }
 
     /// <summary>Maps boxes through <paramref name="t"/>, clips them to the input, drops those under a pixel (counted).</summary>

@@ -41,7 +41,21 @@ public sealed class DetectionSamples(DetectionDataset dataset, int size, BoxAugm
     {
         var sample = dataset.Samples[index];
         var image = ImageDecoder.Decode(sample.ImagePath);
-        var moved = BoxAugment.Apply(image, sample.Boxes, size, augment, augment is null ? null : random);
+        BoxAugment.Result moved;
+        if (augment is { Mosaic: > 0 } && random.NextDouble() < augment.Mosaic)
+        {
+            // Three more images drawn from the data set by this sample's own generator (so a seed gives the same mosaic);
+            // one that cannot be read is replaced by this sample's image.
+            var parts = new List<(RgbImage, IReadOnlyList<BoxLabel>)> { (image, sample.Boxes) };
+            for (int k = 0; k < 3; k++)
+            {
+                var other = dataset.Samples[random.Next(dataset.Samples.Count)];
+                try { parts.Add((ImageDecoder.Decode(other.ImagePath), other.Boxes)); }
+                catch (ImageDecodeException) { parts.Add((image, sample.Boxes)); }
+            }
+            moved = BoxAugment.Mosaic(parts, size, augment, random);
+        }
+        else moved = BoxAugment.Apply(image, sample.Boxes, size, augment, augment is null ? null : random);
         DetectionLoader.ToPlanar(moved.Image, pixels);
         return new SampleBoxes(moved.Boxes, moved.Dropped);
     }

@@ -2,6 +2,7 @@ using SharpVision.Evaluation.Detection;
 using SharpVision.Models;
 using TorchSharp;
 using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace SharpVision.Training.Detection;
 
@@ -33,10 +34,53 @@ public sealed class DetectionTask : ITrainingTask
     /// <summary>NMS IoU threshold used for validation mAP.</summary>
     public float EvalIou { get; init; } = .45f;
 
+    /// <summary>
+    /// Multi-scale training (Ultralytics' multi_scale): each training batch runs at a random square side in
+    /// [(1 - f) S, (1 + f) S], a multiple of the network's coarsest stride (S = the built size), images resized
+    /// bilinearly and boxes scaled with them. 0 = off. Validation, saved models and exports stay at S.
+    /// </summary>
+    public double MultiScale { get; init; }
+
+    /// <summary>Seed of the multi-scale sizes.</summary>
+    public int Seed { get; init; }
+
+    private Random? _sizes;
+
+    /// <summary>The side a multi-scale batch runs at: uniform over the stride multiples in range (never below one stride).</summary>
+    public static int DrawSize(int size, int stride, double fraction, Random rng)
+    {
+        int lo = Math.Max(1, (int)Math.Ceiling(size * (1 - fraction) / stride)), hi = Math.Max(lo, (int)Math.Floor(size * (1 + fraction) / stride));
+        return rng.Next(lo, hi + 1) * stride;
+    }
+
+    /// <inheritdoc/>
+    public (Tensor Input, Tensor Labels) PrepareBatch(Tensor input, Tensor labels)
+    {
+        if (MultiScale <= 0) return (input, labels);
+        _sizes ??= new Random(Seed);
+        int built = _model.BuiltInputSize, size = DrawSize(built, _model.MaxStride, MultiScale, _sizes);
+        _model.SetInputSize(size);
+        if (size == built) return (input, labels);
+        float scale = (float)size / built;
+        var resized = F.interpolate(input, [size, size], mode: InterpolationMode.Bilinear, align_corners: false); // [B, 3, s, s]
+        // Box corners scale with the image; the class column (and -1 padding rows' class) stays.
+        var factor = tensor(new[] { scale, scale, scale, scale, 1f }, device: labels.device);
+        return (resized, labels * factor);                                                                      // [B, M, 5]
+    }
+
     /// <inheritdoc/>
     public StepLoss ComputeLoss(Tensor output, Tensor labels, bool training)
     {
-        var p = YoloLoss.Compute(_model, output, labels);
+        // The loss reads the heads' grids at the size this batch ran at; afterwards the model is back at its built size.
+        YoloLossParts p;
+        try
+        {
+            p = YoloLoss.Compute(_model, output, labels);
+        }
+        finally
+        {
+            _model.SetInputSize(_model.BuiltInputSize);
+        }
         return new StepLoss(p.Total, new Dictionary<string, Tensor>
         {
             [LossXy] = p.Xy, [LossWh] = p.Wh, [LossObj] = p.Objectness, [LossCls] = p.Class,
