@@ -44,7 +44,7 @@ public sealed class YoloDetector : IDisposable
         Config = config;
     }
 
-    /// <summary>The trained model, or null for a Darknet network.</summary>
+    /// <summary>The trained model, or null for a Darknet network or an ONNX export.</summary>
     public YoloNet? Model { get; }
     /// <summary>The network (a <see cref="YoloNet"/> or a <see cref="DarknetNetwork"/>), in eval mode.</summary>
     /// <exception cref="InvalidOperationException">An ONNX detector (<see cref="IsOnnx"/>): it has no TorchSharp network.</exception>
