@@ -69,6 +69,12 @@ public static class Program
             if (verbose) Console.Error.WriteLine(e);
             return Interrupts.ExitCode;
         }
+        catch (TypeInitializationException e) when (Platform.TorchRuntime.LibTorchError is { } libtorch && !verbose)
+        {
+            // libtorch's native libraries are missing: every TorchSharp call fails; .onnx models still run.
+            Console.Error.WriteLine($"error: '{command}' needs libtorch, which cannot be loaded ({libtorch}); an exported .onnx model runs without it ({e.Message})");
+            return 1;
+        }
         catch (Exception e) when (e is SharpVisionException || e is IOException || e is UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"error: {OptionFlags.Translate(e.Message)}");

@@ -191,9 +191,11 @@ public static class DetectCommand
         var command = new Command("predict", """
             Boxes for images, videos, cameras and streams: drawn images, detections.txt and detections.json; for a video,
             the annotated video and detections.jsonl.
-            MODEL: a detector .svmodel or run folder, or a Darknet .cfg (then --weights is its Darknet weights and
-            --classes its names file). Images: writes <stem>.png with boxes drawn, detections.txt (path x1,y1,x2,y2,class,score
-            ...) and detections.json (COCO results) into --out.
+            MODEL: a detector .svmodel or run folder, a detector exported to ONNX (model.onnx: runs on ONNX Runtime,
+            no libtorch needed, with the letterbox its metadata records), or a Darknet .cfg (then --weights is its
+            Darknet weights and --classes its names file). With a trained model or .onnx, --classes is a check: a names
+            file that disagrees with the model's classes is refused. Images: writes <stem>.png with boxes drawn,
+            detections.txt (path x1,y1,x2,y2,class,score ...) and detections.json (COCO results) into --out.
             Video (PATH clip.mp4, or --source /dev/video0 / rtsp://... / any input ffmpeg opens; needs ffmpeg on PATH):
             frames are decoded by an ffmpeg child process; writes the annotated video (--out FILE.mp4, or <stem>.mp4 in the
             --out folder) and detections.jsonl beside it, one line per processed frame:
@@ -201,10 +203,10 @@ public static class DetectCommand
             --stride N runs the model on every Nth frame; the video keeps every frame (the others show the last boxes).
             A camera or stream runs until Ctrl+C, which finishes the video and the JSON lines.
             """);
-        var modelArg = Flags.Positional("MODEL", "a detector .svmodel or run folder, or a Darknet .cfg");
+        var modelArg = Flags.Positional("MODEL", "a detector .svmodel, run folder or exported .onnx, or a Darknet .cfg");
         var pathsArg = Flags.Positionals("PATH", "images or folders, or one video file", optional: true);
         var weights = Flags.ExistingPath("--weights", "with a .cfg: its Darknet weights", "FILE.weights");
-        var classes = Flags.ExistingPath("--classes", "with a .cfg: its class names, like coco.names", "FILE");
+        var classes = Flags.ExistingPath("--classes", "with a .cfg: its class names, like coco.names; else checked against the model's classes", "FILE");
         var conf = Flags.Double("--conf", "minimum score of a kept box", .25, 0, 1);
         var iou = Flags.Double("--iou", "NMS IoU threshold", .45, 0, 1);
         var imgSize = Flags.IntOrNull("--img-size", "with a .cfg: network input side (default: the cfg's)", min: 32);
@@ -243,7 +245,17 @@ public static class DetectCommand
         if (!model.EndsWith(".cfg", StringComparison.OrdinalIgnoreCase))
         {
             if (imgSize is not null) throw new InvalidOptionException("--img-size", "only with a Darknet .cfg (a trained model keeps its size)", imgSize.Value.ToString(CultureInfo.InvariantCulture));
-            return Detector.Load(model);
+            var detector = Detector.Load(model);
+            try
+            {
+                if (classes is not null) RequireClasses(detector, classes);
+            }
+            catch
+            {
+                detector.Dispose();
+                throw;
+            }
+            return detector;
         }
         if (weights is null) throw new SharpVisionException("detect predict with a .cfg needs --weights FILE.weights (its Darknet weights).");
         if (classes is null) throw new SharpVisionException("detect predict with a .cfg needs --classes FILE (its class names, like coco.names).");
@@ -274,23 +286,40 @@ public static class DetectCommand
 
     private static Command CreateEvaluate()
     {
-        var command = new Command("evaluate", "COCO (AP, AP50, ...) and VOC mAP of a detector on annotated data.\nRuns the detector over DATA's images and scores its boxes against DATA's.");
-        var modelArg = Flags.Positional("MODEL", "a detector .svmodel or run folder");
+        var command = new Command("evaluate", "COCO (AP, AP50, ...) and VOC mAP of a detector on annotated data.\nRuns the detector over DATA's images and scores its boxes against DATA's.\n" +
+            "MODEL may be an exported .onnx detector (ONNX Runtime). --classes checks a names file against the model's classes.");
+        var modelArg = Flags.Positional("MODEL", "a detector .svmodel, run folder or exported .onnx");
         var dataArg = Flags.Positional("DATA", "annotation lines, a VOC folder, a YOLO folder or a COCO json");
         var json = Flags.Switch("--json", "one JSON object on stdout (messages go to stderr)");
         var conf = Flags.Double("--conf", "minimum score of a kept box", .005, 0, 1);
         var iou = Flags.Double("--iou", "NMS IoU threshold", .45, 0, 1);
+        var classes = Flags.ExistingPath("--classes", "class names, one per line: refused unless they are the model's classes", "FILE");
         command.Add(modelArg);
         command.Add(dataArg);
-        foreach (var option in new Option[] { json, conf, iou })
+        foreach (var option in new Option[] { json, conf, iou, classes })
             command.Add(option);
-        command.SetAction(parse => Evaluate(parse.GetValue(modelArg)!, parse.GetValue(dataArg)!, parse.GetValue(json), (float)parse.GetValue(conf), (float)parse.GetValue(iou)));
+        command.SetAction(parse => Evaluate(parse.GetValue(modelArg)!, parse.GetValue(dataArg)!, parse.GetValue(json), (float)parse.GetValue(conf), (float)parse.GetValue(iou),
+            parse.GetValue(classes)));
         return command;
     }
 
-    private static int Evaluate(string model, string data, bool json, float conf, float iou)
+    /// <summary>--classes with a trained or exported model: the file must list the model's classes, in order.</summary>
+    private static void RequireClasses(Detector detector, string classes)
+    {
+        try
+        {
+            detector.RequireClasses(classes);
+        }
+        catch (SharpVisionException e) when (e is not DatasetException)
+        {
+            throw new SharpVisionException("--classes " + e.Message, e);
+        }
+    }
+
+    private static int Evaluate(string model, string data, bool json, float conf, float iou, string? classes)
     {
         using var detector = Detector.Load(model);
+        if (classes is not null) RequireClasses(detector, classes);
         var log = json ? Console.Error : Console.Out;
         var report = detector.Evaluate(data, new DetectOptions { Confidence = conf, Iou = iou }, log.WriteLine);
         if (json) Console.WriteLine(report.ToJson());

@@ -55,11 +55,16 @@ public sealed class Detector : IDisposable
         return DetectionRecipe.Train(s, events ?? TrainEvents.None, resume: true, cancellationToken);
     }
 
-    /// <summary>Opens a detector .svmodel or a detection run folder (its weights/best.svmodel).</summary>
+    /// <summary>
+    /// Opens a detector .svmodel, a detection run folder (its weights/best.svmodel), or a detector exported to ONNX
+    /// (a <c>.onnx</c> file: it runs on ONNX Runtime, without libtorch, through the same letterbox, decoder, NMS and writer).
+    /// </summary>
     public static Detector Load(string modelOrRun)
     {
         if (!File.Exists(modelOrRun) && !Directory.Exists(modelOrRun))
-            throw new ModelFileException($"MODEL {modelOrRun} does not exist (expected a {ModelFile.Extension} file or a run folder).");
+            throw new ModelFileException($"MODEL {modelOrRun} does not exist (expected a {ModelFile.Extension} file, a run folder or an exported .onnx detector).");
+        if (File.Exists(modelOrRun) && modelOrRun.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+            return new Detector(modelOrRun, YoloDetector.LoadOnnx(modelOrRun));
         string path = RunFolder.ResolveModelPath(modelOrRun);
         return new Detector(path, YoloDetector.Load(path));
     }
@@ -69,6 +74,25 @@ public sealed class Detector : IDisposable
     /// with Darknet's arithmetic (<see cref="DetectorArithmetic.Darknet"/>) through the same path as a trained model.
     /// </summary>
     public static Detector LoadDarknet(string cfg, string weights, string names) => new(weights, YoloDetector.LoadDarknet(cfg, weights, names));
+
+    /// <summary>
+    /// Checks that the class-names file <paramref name="namesFile"/> (one per line, <see cref="ClassList"/>) lists this
+    /// detector's classes in the same order; a file that disagrees is refused naming both lists and the first difference.
+    /// </summary>
+    /// <exception cref="SharpVisionException">The names differ; the message starts with the file's path, so a caller can put its option's name first.</exception>
+    public void RequireClasses(string namesFile)
+    {
+        var names = ClassList.Read(namesFile);
+        if (names.SequenceEqual(Classes, StringComparer.Ordinal)) return;
+        static string Show(IReadOnlyList<string> list) => string.Join(", ", list.Take(4)) + (list.Count > 4 ? ", ..." : "");
+        string difference = "";
+        if (names.Count == Classes.Count)
+        {
+            int i = Enumerable.Range(0, names.Count).First(j => names[j] != Classes[j]);
+            difference = $"; the first difference is class {i}: '{names[i]}' in the file, '{Classes[i]}' in the model";
+        }
+        throw new SharpVisionException($"{namesFile} has {names.Count} names ({Show(names)}) but the model's classes are {Classes.Count} ({Show(Classes)}){difference}");
+    }
 
     /// <summary>
     /// Boxes for each image file (in ordinal path order); with <paramref name="outputDir"/>, also drawn images,

@@ -9,10 +9,14 @@ namespace SharpVision.Api;
 /// <summary>How <see cref="SavedModel.Export"/> writes a model.</summary>
 public sealed record ExportOptions
 {
-    /// <summary>onnx (classifiers: the graph, opset 17), pt (a PyTorch state_dict) or safetensors.</summary>
+    /// <summary>onnx (the graph, opset 17: a classifier's logits and probabilities, a detector's decoded boxes), pt (a PyTorch state_dict) or safetensors.</summary>
     public string Format { get; init; } = "onnx";
     /// <summary>The file to write (null: the model file's name with the format's extension).</summary>
     public string? Out { get; init; }
+    /// <summary>With a Darknet <c>.cfg</c> as the model: its <c>.weights</c> file (required then, refused otherwise).</summary>
+    public string? Weights { get; init; }
+    /// <summary>With a Darknet <c>.cfg</c> as the model: its class names, one per line like <c>coco.names</c> (required then, refused otherwise).</summary>
+    public string? Classes { get; init; }
 }
 
 /// <summary>What <see cref="SavedModel.Export"/> wrote.</summary>
@@ -57,22 +61,37 @@ public static class SavedModel
 
     /// <summary>
     /// Writes a classifier as an ONNX graph (opset 17; classes and preprocessing in its metadata) or its state_dict as a
-    /// PyTorch file or safetensors; a detector as its state_dict (pt or safetensors).
+    /// PyTorch file or safetensors; a detector (a detection run or .svmodel, or a Darknet .cfg with
+    /// <see cref="ExportOptions.Weights"/> and <see cref="ExportOptions.Classes"/>) as an ONNX graph with decoded outputs
+    /// (<see cref="OnnxDetectorExporter"/>) or its state_dict (pt or safetensors).
     /// </summary>
     public static ExportResult Export(string modelOrRun, ExportOptions? options = null)
     {
         options ??= new ExportOptions();
         if (!Formats.Contains(options.Format, StringComparer.Ordinal))
             throw new InvalidOptionException($"{nameof(ExportOptions)}.{nameof(ExportOptions.Format)}", "one of " + string.Join(", ", Formats), options.Format);
+        bool cfg = modelOrRun.EndsWith(".cfg", StringComparison.OrdinalIgnoreCase);
+        if (!cfg && (options.Weights ?? options.Classes) is not null)
+            throw new InvalidOptionException($"{nameof(ExportOptions)}.{(options.Weights is not null ? nameof(ExportOptions.Weights) : nameof(ExportOptions.Classes))}",
+                "given only with a Darknet .cfg model (a trained model holds its weights and classes)", $"{options.Weights ?? options.Classes} with {modelOrRun}");
+        if (cfg)
+        {
+            if (options.Weights is null) throw new InvalidOptionException($"{nameof(ExportOptions)}.{nameof(ExportOptions.Weights)}", "the cfg's Darknet .weights file", "nothing");
+            if (options.Classes is null) throw new InvalidOptionException($"{nameof(ExportOptions)}.{nameof(ExportOptions.Classes)}", "the cfg's class names file (like coco.names)", "nothing");
+            string cfgOut = options.Out ?? Path.ChangeExtension(modelOrRun, options.Format);
+            using var darknet = YoloDetector.LoadDarknet(modelOrRun, options.Weights, options.Classes);
+            string name = Path.GetFileNameWithoutExtension(modelOrRun);
+            if (options.Format == "onnx") OnnxDetectorExporter.Export(darknet.Network, name, darknet.ClassNames, cfgOut);
+            else PyTorchWeights.Save(darknet.Network, cfgOut);
+            return new ExportResult(modelOrRun, cfgOut, options.Format, name, darknet.ClassNames.Count, IsDetector: true);
+        }
         string file = RunFolder.ResolveModelPath(modelOrRun);
         if (File.Exists(file) && ModelFile.ReadConfig(file) is { Task: "detection" } detection)
         {
-            if (options.Format == "onnx")
-                throw new InvalidOptionException($"{nameof(ExportOptions)}.{nameof(ExportOptions.Format)}",
-                    "pt or safetensors for a detector (the ONNX writer covers classifiers)", $"onnx ({file} is a {detection.Architecture} detector)");
             string detectorOut = options.Out ?? Path.ChangeExtension(file, options.Format);
             using var detector = YoloDetector.Load(file);
-            PyTorchWeights.Save(detector.Network, detectorOut);
+            if (options.Format == "onnx") OnnxDetectorExporter.Export(detector.Network, detection.Architecture, detector.ClassNames, detectorOut);
+            else PyTorchWeights.Save(detector.Network, detectorOut);
             return new ExportResult(file, detectorOut, options.Format, detection.Architecture, detection.Classes.Count, IsDetector: true);
         }
 

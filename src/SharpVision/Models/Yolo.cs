@@ -155,53 +155,112 @@ public static class DarknetImage
 }
 
 /// <summary>
-/// The one YOLOv3 decoder, Darknet's <c>get_yolo_detections</c>: boxes whose objectness is above the threshold,
-/// class score = objectness x class probability (kept when above the threshold, else 0), relative to the network
-/// input. Every detector (a Darknet cfg or a trained <see cref="YoloNet"/>) decodes here; mapping back to image
-/// pixels is the letterbox's job (<see cref="CorrectBox"/> for Darknet's).
+/// The decoded heads of one image, the layout of a detector's ONNX export (<c>OnnxDetectorExporter</c>): P rows in
+/// Darknet's order (head, cell row-major, anchor).
+/// </summary>
+/// <param name="Boxes">[P, 4] flattened: centre x, centre y, width, height in network-input pixels.</param>
+/// <param name="Objectness">[P]: objectness in 0..1.</param>
+/// <param name="ClassScores">[P, K] flattened: class probabilities (not multiplied by the objectness).</param>
+public sealed record YoloOutputs(float[] Boxes, float[] Objectness, float[] ClassScores);
+
+/// <summary>One head's map of one image: [A*(5+K), H, W] flattened, logistic applied to x, y, objectness and classes, w and h raw.</summary>
+/// <param name="Data">The map's values, channel-major.</param>
+/// <param name="Height">Grid rows H.</param>
+/// <param name="Width">Grid columns W.</param>
+public readonly record struct YoloHeadMap(float[] Data, int Height, int Width);
+
+/// <summary>
+/// The one YOLOv3 decoder, Darknet's <c>get_yolo_detections</c>, in two steps that every detector shares (a Darknet cfg,
+/// a trained <see cref="YoloNet"/>, or either exported to ONNX): <see cref="DecodeMaps"/> turns head maps into
+/// <see cref="YoloOutputs"/> (what the ONNX export's graph computes itself), and <see cref="Candidates"/> keeps the boxes
+/// whose objectness is above the threshold, with class score = objectness x class probability (kept when above the
+/// threshold, else 0), relative to the network input. Mapping back to image pixels is the letterbox's job
+/// (<see cref="CorrectBox"/> for Darknet's).
 /// </summary>
 public static class YoloDecoder
 {
     /// <summary>
-    /// Decodes image <paramref name="batchIndex"/> of the head maps (each [B, A*(5+K), H, W], logistic applied to
-    /// x, y, objectness and classes, w and h raw: a <c>[yolo]</c> layer's output or <see cref="YoloNet.HeadMaps"/>)
-    /// into candidates in Darknet's order (head, cell, anchor). <paramref name="anchors"/>: each head's anchors in
-    /// input pixels. <paramref name="maxLogSize"/> caps the raw w, h before <c>exp</c> (our models use 10 against
-    /// overflow; Darknet has no cap).
+    /// Image <paramref name="batchIndex"/> of the head maps (each [B, A*(5+K), H, W]: a <c>[yolo]</c> layer's output or
+    /// <see cref="YoloNet.HeadMaps"/>) decoded and thresholded: <see cref="DecodeMaps"/> then <see cref="Candidates"/>.
     /// </summary>
     public static List<YoloCandidate> Decode(IReadOnlyList<IReadOnlyList<(float W, float H)>> anchors, int classes, IReadOnlyList<Tensor> maps,
-        int batchIndex, int netWidth, int netHeight, float threshold, float maxLogSize = float.PositiveInfinity)
+        int batchIndex, int netWidth, int netHeight, float threshold, float maxLogSize = float.PositiveInfinity) =>
+        Candidates(DecodeMaps(anchors, classes, CopyMaps(maps, batchIndex), netWidth, netHeight, maxLogSize), classes, netWidth, netHeight, threshold);
+
+    /// <summary>Image <paramref name="batchIndex"/> of each head map [B, A*(5+K), H, W], copied to the CPU as float32.</summary>
+    public static YoloHeadMap[] CopyMaps(IReadOnlyList<Tensor> maps, int batchIndex)
     {
-        if (anchors.Count != maps.Count) throw new ArgumentException($"{anchors.Count} heads but {maps.Count} outputs", nameof(maps));
-        var result = new List<YoloCandidate>();
+        var result = new YoloHeadMap[maps.Count];
         for (int l = 0; l < maps.Count; l++)
         {
-            var o = maps[l];
-            int lh = (int)o.shape[2], lw = (int)o.shape[3], n = anchors[l].Count, entries = 5 + classes, plane = lw * lh;
-            float[] data;
-            using (var one = o[batchIndex].to(float32).cpu().contiguous())
-                data = one.data<float>().ToArray(); // [A*(5+K), H, W] flattened
+            using var one = maps[l][batchIndex].to(float32).cpu().contiguous(); // [A*(5+K), H, W]
+            result[l] = new YoloHeadMap(one.data<float>().ToArray(), (int)maps[l].shape[2], (int)maps[l].shape[3]);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Head maps of one image -> every row decoded, in Darknet's order (head, cell, anchor): centre = (cell + x) / grid
+    /// x input side, size = exp(min(raw, <paramref name="maxLogSize"/>)) x anchor, both in input pixels (float arithmetic
+    /// in this order, the same as the ONNX export's graph). <paramref name="anchors"/>: each head's anchors in input
+    /// pixels. <paramref name="maxLogSize"/> caps the raw w, h before <c>exp</c> (our models use 10 against overflow;
+    /// Darknet has no cap).
+    /// </summary>
+    public static YoloOutputs DecodeMaps(IReadOnlyList<IReadOnlyList<(float W, float H)>> anchors, int classes, IReadOnlyList<YoloHeadMap> maps,
+        int netWidth, int netHeight, float maxLogSize = float.PositiveInfinity)
+    {
+        if (anchors.Count != maps.Count) throw new ArgumentException($"{anchors.Count} heads but {maps.Count} outputs", nameof(maps));
+        int rows = 0;
+        for (int l = 0; l < maps.Count; l++) rows += maps[l].Height * maps[l].Width * anchors[l].Count;
+        var boxes = new float[rows * 4];
+        var objectness = new float[rows];
+        var scores = new float[rows * classes];
+        int r = 0;
+        for (int l = 0; l < maps.Count; l++)
+        {
+            var (data, lh, lw) = maps[l];
+            int n = anchors[l].Count, entries = 5 + classes, plane = lw * lh;
+            if (data.Length != n * entries * plane)
+                throw new ArgumentException($"head {l}: {data.Length} values for [{n}*{entries}, {lh}, {lw}]", nameof(maps));
             for (int i = 0; i < plane; i++)
             {
                 int row = i / lw, col = i % lw;
-                for (int a = 0; a < n; a++)
+                for (int a = 0; a < n; a++, r++)
                 {
                     int baseIndex = a * entries * plane + i;
-                    float objectness = data[baseIndex + 4 * plane];
-                    if (objectness <= threshold) continue;
-                    float bx = (col + data[baseIndex]) / lw;
-                    float by = (row + data[baseIndex + plane]) / lh;
-                    float bw = (float)(Math.Exp(Math.Min(data[baseIndex + 2 * plane], maxLogSize)) * anchors[l][a].W / netWidth);
-                    float bh = (float)(Math.Exp(Math.Min(data[baseIndex + 3 * plane], maxLogSize)) * anchors[l][a].H / netHeight);
-                    var probs = new float[classes];
-                    for (int j = 0; j < classes; j++)
-                    {
-                        float p = objectness * data[baseIndex + (5 + j) * plane];
-                        probs[j] = p > threshold ? p : 0;
-                    }
-                    result.Add(new YoloCandidate(bx, by, bw, bh, objectness, probs));
+                    boxes[4 * r] = (col + data[baseIndex]) / lw * netWidth;
+                    boxes[4 * r + 1] = (row + data[baseIndex + plane]) / lh * netHeight;
+                    boxes[4 * r + 2] = MathF.Exp(MathF.Min(data[baseIndex + 2 * plane], maxLogSize)) * anchors[l][a].W;
+                    boxes[4 * r + 3] = MathF.Exp(MathF.Min(data[baseIndex + 3 * plane], maxLogSize)) * anchors[l][a].H;
+                    objectness[r] = data[baseIndex + 4 * plane];
+                    for (int j = 0; j < classes; j++) scores[r * classes + j] = data[baseIndex + (5 + j) * plane];
                 }
             }
+        }
+        return new YoloOutputs(boxes, objectness, scores);
+    }
+
+    /// <summary>
+    /// The rows of <paramref name="outputs"/> whose objectness is above <paramref name="threshold"/>, in row order, with
+    /// class score = objectness x class probability when above the threshold, else 0; boxes relative to the network input.
+    /// </summary>
+    public static List<YoloCandidate> Candidates(YoloOutputs outputs, int classes, int netWidth, int netHeight, float threshold)
+    {
+        var (boxes, objectness, scores) = outputs;
+        if (boxes.Length != 4 * objectness.Length || scores.Length != classes * objectness.Length)
+            throw new ArgumentException($"{objectness.Length} rows need {4 * objectness.Length} box values and {classes * objectness.Length} class scores. Received: {boxes.Length} and {scores.Length}", nameof(outputs));
+        var result = new List<YoloCandidate>();
+        for (int r = 0; r < objectness.Length; r++)
+        {
+            float o = objectness[r];
+            if (o <= threshold) continue;
+            var probs = new float[classes];
+            for (int j = 0; j < classes; j++)
+            {
+                float p = o * scores[r * classes + j];
+                probs[j] = p > threshold ? p : 0;
+            }
+            result.Add(new YoloCandidate(boxes[4 * r] / netWidth, boxes[4 * r + 1] / netHeight, boxes[4 * r + 2] / netWidth, boxes[4 * r + 3] / netHeight, o, probs));
         }
         return result;
     }

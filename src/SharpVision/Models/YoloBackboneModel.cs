@@ -82,6 +82,13 @@ public sealed class YoloBackboneModel : YoloNet
     /// <inheritdoc/>
     public override string CfgText => _text;
 
+    /// <summary>True when the backbone takes BGR channels (the forward flips the RGB input first).</summary>
+    internal bool Bgr => _bgr;
+    /// <summary>Per-channel mean subtracted from the 0..1 input, [1, 3, 1, 1].</summary>
+    internal Tensor InputMean => _mean;
+    /// <summary>Per-channel divisor of the 0..1 input after the mean, [1, 3, 1, 1].</summary>
+    internal Tensor InputStd => _std;
+
     /// <inheritdoc/>
     public override IEnumerable<Parameter> BackboneParameters() => backbone.parameters();
 

@@ -21,8 +21,27 @@ public static class TorchRuntime
     /// <summary>True when SharpVision turned oneDNN off (the cache fix could not be applied, or no-onednn was asked for).</summary>
     public static bool OneDnnDisabled { get; private set; }
 
+    /// <summary>Why libtorch could not be loaded when <see cref="Initialize"/> needed it (its native libraries are missing), else null.</summary>
+    public static string? LibTorchError { get; private set; }
+
     /// <summary>One line for the user when something was changed, and why (empty when nothing was).</summary>
     public static string Note { get; private set; } = "";
+
+    /// <summary>Loads libtorch_cpu.so (creates no oneDNN primitive); false, with <see cref="LibTorchError"/>, when its native libraries cannot load.</summary>
+    private static bool TryLoadLibTorch()
+    {
+        try
+        {
+            torch.InitializeDeviceType(DeviceType.CPU);
+            return true;
+        }
+        catch (Exception e) when (e is TypeInitializationException or NotSupportedException or DllNotFoundException)
+        {
+            var cause = e is TypeInitializationException { InnerException: { } inner } ? inner : e;
+            LibTorchError = cause.Message.Split('\n')[0].Trim();
+            return false;
+        }
+    }
 
 #pragma warning disable CA2255 // a library module initializer on purpose: the fix must precede the first oneDNN primitive
     [ModuleInitializer]
@@ -56,15 +75,18 @@ public static class TorchRuntime
             var cpu = CpuInfo.Current;
             string setting = ConvolutionRouting.ParseSetting(Environment.GetEnvironmentVariable(ConvolutionRouting.EnvironmentVariable));
             bool hidden = cpu.IsX86 && cpu.CacheLeavesHidden;
-            if (setting == "auto" && hidden)
+            if ((setting == "no-onednn" || (setting == "auto" && hidden)) && !TryLoadLibTorch())
             {
-                torch.InitializeDeviceType(DeviceType.CPU);   // loads libtorch_cpu.so; creates no oneDNN primitive
-                CacheFix = OneDnnCacheFix.TryApply();
+                // Nothing to fix in a libtorch that is not there; ONNX models still run (they never call TorchSharp).
+                Note = $"libtorch cannot be loaded ({LibTorchError}): only .onnx models can run";
+                _initialized = true;
+                return;
             }
+            if (setting == "auto" && hidden)
+                CacheFix = OneDnnCacheFix.TryApply();
             string disabledNote = "";
             if (setting == "no-onednn" || (setting == "auto" && hidden && CacheFix is { Applied: false }))
             {
-                torch.InitializeDeviceType(DeviceType.CPU);
                 try
                 {
                     OneDnnSwitch.SetEnabled(false);

@@ -132,7 +132,7 @@ public static class ModelFile
             buffer.Position = 0;
             tensors = Safetensors.LoadStateDict(buffer, leaveOpen: false);
         }
-        catch (Exception e) when (e is not ModelFileException)
+        catch (Exception e) when (e is not ModelFileException and not TypeInitializationException) // libtorch missing is not the file's fault
         {
             throw new ModelFileException($"{path}: the weights are corrupt or truncated ({e.Message}).", e);
         }

@@ -2,53 +2,56 @@ using SharpVision.Data.Detection;
 using SharpVision.Imaging;
 using SharpVision.Models;
 using SharpVision.Weights;
+using SharpVision.Weights.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SharpVision.Evaluation.Detection;
 
 /// <summary>
-/// The one YOLOv3 inference path, for a trained SharpVision detector (a <c>.svmodel</c> with task "detection") and
-/// for a Darknet cfg + <c>.weights</c> alike: <see cref="DetectorLetterbox"/>, the network's head maps,
-/// <see cref="YoloDecoder"/>, <see cref="Nms.Select"/>, and <see cref="DetectionWriter"/> for the files. The two
-/// kinds differ only in <see cref="Arithmetic"/> (a Darknet cfg runs like Darknet's <c>detector test</c>).
+/// The one YOLOv3 inference path, for a trained SharpVision detector (a <c>.svmodel</c> with task "detection"), a
+/// Darknet cfg + <c>.weights</c>, and either of them exported to ONNX: <see cref="DetectorLetterbox"/>, the network
+/// (TorchSharp, or ONNX Runtime for a <c>.onnx</c> file), <see cref="YoloDecoder.Candidates"/>, <see cref="Nms.Select"/>,
+/// and <see cref="DetectionWriter"/> for the files. The kinds differ only in <see cref="Arithmetic"/> (a Darknet cfg runs
+/// like Darknet's <c>detector test</c>) and in what runs the network; an ONNX detector never calls TorchSharp.
 /// </summary>
 public sealed class YoloDetector : IDisposable
 {
-    private readonly nn.Module _network;
-    private readonly Func<Tensor, Tensor[]> _headMaps;
-    private readonly IReadOnlyList<IReadOnlyList<(float W, float H)>> _anchors;
+    private readonly IYoloEngine _engine;
+    private readonly TorchYoloEngine? _torch;
     private readonly int _classes;
 
-    private YoloDetector(nn.Module network, Func<Tensor, Tensor[]> headMaps, IReadOnlyList<IReadOnlyList<(float W, float H)>> anchors,
-        int classes, int width, int height, IReadOnlyList<string> classNames, DetectorArithmetic arithmetic, string what)
+    private YoloDetector(IYoloEngine engine, int classes, int width, int height, IReadOnlyList<string> classNames, DetectorArithmetic arithmetic, string what)
     {
         if (classNames.Count != classes)
             throw new ModelFileException($"the class list has {classNames.Count} names but {what} classes={classes}");
-        _network = network;
-        _headMaps = headMaps;
-        _anchors = anchors;
+        _engine = engine;
+        _torch = engine as TorchYoloEngine;
         _classes = classes;
         InputWidth = width;
         InputHeight = height;
         ClassNames = classNames;
         Arithmetic = arithmetic;
-        network.eval();
     }
 
     /// <summary>Wraps a trained model and its class names (eval mode).</summary>
     public YoloDetector(YoloNet model, IReadOnlyList<string> classNames, ModelConfig? config = null)
-        : this(model, x => model.HeadMaps(model.call(x)), model.Heads.Select(h => h.Anchors).ToList(), model.Classes, model.InputSize, model.InputSize,
-            classNames, DetectorArithmetic.SharpVision, "the detector has")
+        : this(new TorchYoloEngine(model, x => model.HeadMaps(model.call(x)), model.Heads.Select(h => h.Anchors).ToList(), model.Classes,
+                model.InputSize, model.InputSize, YoloNet.MaxLogSize),
+            model.Classes, model.InputSize, model.InputSize, classNames, DetectorArithmetic.SharpVision, "the detector has")
     {
         Model = model;
         Config = config;
     }
 
-    /// <summary>The trained model, or null for a Darknet network.</summary>
+    /// <summary>The trained model, or null for a Darknet network or an ONNX export.</summary>
     public YoloNet? Model { get; }
     /// <summary>The network (a <see cref="YoloNet"/> or a <see cref="DarknetNetwork"/>), in eval mode.</summary>
-    public nn.Module Network => _network;
+    /// <exception cref="InvalidOperationException">An ONNX detector (<see cref="IsOnnx"/>): it has no TorchSharp network.</exception>
+    public nn.Module Network => _torch?.Network ?? throw new InvalidOperationException("an ONNX detector runs on ONNX Runtime and has no TorchSharp network");
+
+    /// <summary>True when the network runs on ONNX Runtime (loaded from a <c>.onnx</c> export by <see cref="LoadOnnx"/>).</summary>
+    public bool IsOnnx => _torch is null;
     /// <summary>Class names, index = class id.</summary>
     public IReadOnlyList<string> ClassNames { get; }
     /// <summary>The stored config, when loaded from a <c>.svmodel</c>.</summary>
@@ -121,8 +124,29 @@ public sealed class YoloDetector : IDisposable
         if (heads.Count == 0) throw new ModelDefinitionException($"{cfg} has no [yolo] layer: it is not a YOLOv3 detector");
         int classes = heads[0].Classes;
         if (heads.Any(h => h.Classes != classes)) throw new ModelDefinitionException($"{cfg}: [yolo] layers disagree on classes");
-        return new YoloDetector(network, network.call, heads.Select(h => h.Anchors).ToList(), classes, network.Width, network.Height,
-            classNames, DetectorArithmetic.Darknet, $"{cfg}'s [yolo] layers have");
+        var engine = new TorchYoloEngine(network, network.call, heads.Select(h => h.Anchors).ToList(), classes, network.Width, network.Height, float.PositiveInfinity);
+        return new YoloDetector(engine, classes, network.Width, network.Height, classNames, DetectorArithmetic.Darknet, $"{cfg}'s [yolo] layers have");
+    }
+
+    /// <summary>
+    /// Opens a detector exported to ONNX (<c>sharpvision export ... --format onnx</c>): ONNX Runtime runs the network,
+    /// everything else is this class's path, in the arithmetic its metadata records. No TorchSharp call on this path.
+    /// </summary>
+    /// <exception cref="ModelFileException">Missing file, not a SharpVision detector export, or ONNX Runtime cannot load it.</exception>
+    public static YoloDetector LoadOnnx(string path)
+    {
+        var info = OnnxDetectorInfo.Read(path);
+        var arithmetic = info.Letterbox == OnnxDetectorInfo.DarknetLetterbox ? DetectorArithmetic.Darknet : DetectorArithmetic.SharpVision;
+        var engine = new OnnxYoloEngine(path, info);
+        try
+        {
+            return new YoloDetector(engine, info.Classes.Count, info.InputWidth, info.InputHeight, info.Classes, arithmetic, $"{path}'s metadata has");
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Detects objects in one image: boxes in image pixels, best first.</summary>
@@ -132,19 +156,16 @@ public sealed class YoloDetector : IDisposable
     public List<IReadOnlyList<DetectedObject>> Detect(IReadOnlyList<RgbImage> images, DetectOptions? options = null)
     {
         options ??= new DetectOptions();
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
         int plane = 3 * InputWidth * InputHeight;
-        var data = new float[images.Count * plane];
+        var data = new float[images.Count * plane];                                                               // [B, 3, H, W]
         for (int i = 0; i < images.Count; i++)
             Array.Copy(DetectorLetterbox.Input(images[i], InputWidth, InputHeight, Arithmetic), 0, data, i * plane, plane);
-        var maps = _headMaps(tensor(data, [images.Count, 3, InputHeight, InputWidth]));                      // per head [B, A*(5+K), H, W]
-        float maxLogSize = Arithmetic == DetectorArithmetic.Darknet ? float.PositiveInfinity : YoloNet.MaxLogSize;
+        var outputs = _engine.Run(data, images.Count);
         var result = new List<IReadOnlyList<DetectedObject>>(images.Count);
         for (int i = 0; i < images.Count; i++)
         {
             var image = images[i];
-            var candidates = YoloDecoder.Decode(_anchors, _classes, maps, i, InputWidth, InputHeight, options.Confidence, maxLogSize);
+            var candidates = YoloDecoder.Candidates(outputs[i], _classes, InputWidth, InputHeight, options.Confidence);
             var corners = candidates.Select(c => DetectorLetterbox.ToImage(c, image.Width, image.Height, InputWidth, InputHeight, Arithmetic)).ToList();
             var kept = Nms.Select(corners, candidates.Select(c => c.Probabilities).ToList(), options.Confidence, options.Iou,
                 clip: (image.Width, image.Height), dropEmpty: Arithmetic != DetectorArithmetic.Darknet, max: options.MaxPerImage ?? DefaultMaxPerImage);
@@ -219,5 +240,49 @@ public sealed class YoloDetector : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _network.Dispose();
+    public void Dispose() => _engine.Dispose();
+}
+
+/// <summary>What runs the network of a <see cref="YoloDetector"/>: letterboxed inputs in, decoded heads out.</summary>
+internal interface IYoloEngine : IDisposable
+{
+    /// <summary><paramref name="count"/> inputs, planar [count, 3, H, W] in 0..1 -> the decoded heads of each.</summary>
+    YoloOutputs[] Run(float[] input, int count);
+}
+
+/// <summary>A TorchSharp network (trained or Darknet): its head maps, copied to the CPU and decoded by <see cref="YoloDecoder.DecodeMaps"/>.</summary>
+internal sealed class TorchYoloEngine : IYoloEngine
+{
+    private readonly Func<Tensor, Tensor[]> _headMaps;
+    private readonly IReadOnlyList<IReadOnlyList<(float W, float H)>> _anchors;
+    private readonly int _classes, _width, _height;
+    private readonly float _maxLogSize;
+
+    public TorchYoloEngine(nn.Module network, Func<Tensor, Tensor[]> headMaps, IReadOnlyList<IReadOnlyList<(float W, float H)>> anchors,
+        int classes, int width, int height, float maxLogSize)
+    {
+        Network = network;
+        _headMaps = headMaps;
+        _anchors = anchors;
+        _classes = classes;
+        _width = width;
+        _height = height;
+        _maxLogSize = maxLogSize;
+        network.eval();
+    }
+
+    public nn.Module Network { get; }
+
+    public YoloOutputs[] Run(float[] input, int count)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var maps = _headMaps(tensor(input, [count, 3, _height, _width]));                                         // per head [B, A*(5+K), H, W]
+        var result = new YoloOutputs[count];
+        for (int i = 0; i < count; i++)
+            result[i] = YoloDecoder.DecodeMaps(_anchors, _classes, YoloDecoder.CopyMaps(maps, i), _width, _height, _maxLogSize);
+        return result;
+    }
+
+    public void Dispose() => Network.Dispose();
 }

@@ -79,6 +79,8 @@ public sealed record OnnxModelInfo(
             throw new ModelFileException($"{path}: this ONNX model was not exported by SharpVision (no '{FormatKey}' metadata), so its classes and preprocessing are unknown.");
         string Need(string key) => metadata.TryGetValue(key, out var v)
             ? v : throw new ModelFileException($"{path}: the ONNX metadata lacks '{key}'.");
+        if (metadata.GetValueOrDefault(TaskKey) == OnnxDetectorInfo.DetectionTask)
+            throw new ModelFileException($"{path} is a {metadata.GetValueOrDefault(ArchitectureKey)} detector, not a classifier: use 'sharpvision detect predict'.");
         try
         {
             var classes = JsonSerializer.Deserialize<List<string>>(Need(ClassesKey), Json) ?? [];
@@ -98,7 +100,7 @@ public sealed record OnnxModelInfo(
     /// Walks the top-level fields of the ModelProto on disk and parses only <c>metadata_props</c> (field 14);
     /// every other field (the graph with its hundreds of MB of weights) is skipped by seeking.
     /// </summary>
-    private static Dictionary<string, string> ReadMetadataProps(string path)
+    internal static Dictionary<string, string> ReadMetadataProps(string path)
     {
         const int MetadataPropsField = 14;
         var result = new Dictionary<string, string>(StringComparer.Ordinal);

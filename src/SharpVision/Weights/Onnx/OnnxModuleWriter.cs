@@ -361,7 +361,7 @@ internal sealed class OnnxModuleWriter(OnnxGraph graph)
         _ => [values[0], values[1]],
     };
 
-    private static float[] Floats(Tensor t)
+    internal static float[] Floats(Tensor t)
     {
         using var c = t.detach().cpu().to(ScalarType.Float32).contiguous();
         return c.data<float>().ToArray();
