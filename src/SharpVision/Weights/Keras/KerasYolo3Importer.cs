@@ -29,9 +29,11 @@ public sealed record KerasYolo3Import(YoloModel Model, ModelConfig Config, strin
 /// <c>conv2d</c>, <c>conv2d_1</c>, ... in tf.keras), BatchNormalization layers likewise; the k-th convolution without a
 /// bias takes the k-th BatchNormalization, the ones with a bias are the heads' output convolutions.</item>
 /// <item>Kernels go from Keras' [kh, kw, in, out] to [out, in, kh, kw].</item>
-/// <item>Keras' BatchNormalization divides by <c>sqrt(var + 1e-3)</c>, our Darknet layer by <c>sqrt(var) + 1e-6</c>: the
-/// stored variance is <c>(sqrt(var + 1e-3) - 1e-6)^2</c>, computed in double, so the two agree to float rounding and the
-/// network stays a plain Darknet cfg (every exporter and <c>detect train --weights</c> read it as usual).</item>
+/// <item>Keras' BatchNormalization divides by <c>sqrt(var + eps)</c> (eps 1e-3, or the layer's own in a
+/// <c>model.save</c> file's config), our Darknet layer by <c>sqrt(var) + 1e-6</c>: the stored variance is
+/// <c>(sqrt(var + eps) - 1e-6)^2</c>, computed in double, so the two agree to float rounding and the network stays a
+/// plain Darknet cfg (every exporter and <c>detect train --weights</c> read it as usual; training recomputes batch
+/// statistics with its own epsilon).</item>
 /// <item>keras-yolo3 pads a stride-2 convolution on the top and left only (<c>ZeroPadding2D(((1,0),(1,0)))</c>, then
 /// 'valid'); Darknet pads one on every side. With an even input side, which every stride-2 layer of a network whose
 /// input is a multiple of 32 gets, the bottom and right padding is never read and both give the same windows.
@@ -77,7 +79,7 @@ public static partial class KerasYolo3Importer
         var model = new YoloModel(cfg, variant);
         try
         {
-            Copy(model, convs, withoutBias, norms, h5Path);
+            Copy(model, convs, withoutBias, norms, BatchNormEpsilons(file.ModelConfig), h5Path);
             model.eval();
             var config = YoloDetector.ConfigFor(model, variant, classes);
             return new KerasYolo3Import(model, config, variant, convs.Count, file.ModelConfig is not null);
@@ -158,8 +160,36 @@ public static partial class KerasYolo3Importer
         return text.ToString().TrimEnd('\n') + "\n";
     }
 
+    /// <summary>
+    /// Each BatchNormalization's epsilon as a <c>model.save</c> file's <c>model_config</c> states it (Keras' default
+    /// 1e-3 for the layers it does not list, and for <c>model.save_weights</c> files, which have no config).
+    /// </summary>
+    private static Dictionary<string, double> BatchNormEpsilons(string? modelConfig)
+    {
+        var result = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (modelConfig is null) return result;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(modelConfig);
+            if (!doc.RootElement.TryGetProperty("config", out var config) || config.ValueKind != System.Text.Json.JsonValueKind.Object
+                || !config.TryGetProperty("layers", out var layers)) return result;
+            foreach (var layer in layers.EnumerateArray())
+            {
+                if (!layer.TryGetProperty("class_name", out var cls) || cls.GetString() != "BatchNormalization") continue;
+                var c = layer.GetProperty("config");
+                if (c.TryGetProperty("name", out var name) && c.TryGetProperty("epsilon", out var eps) && eps.ValueKind == System.Text.Json.JsonValueKind.Number)
+                    result[name.GetString()!] = eps.GetDouble();
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // The weights alone are enough for keras-yolo3's fixed architecture: an unreadable config keeps the default.
+        }
+        return result;
+    }
+
     private static void Copy(YoloModel model, IReadOnlyList<KerasLayerWeights> convs, IReadOnlyList<KerasLayerWeights> withoutBias,
-        IReadOnlyList<KerasLayerWeights> norms, string path)
+        IReadOnlyList<KerasLayerWeights> norms, IReadOnlyDictionary<string, double> epsilons, string path)
     {
         var targets = model.Network.ConvolutionalLayers;
         using var scope = NewDisposeScope();
@@ -195,8 +225,9 @@ public static partial class KerasYolo3Importer
             var variance = norm.Find("moving_variance") is null
                 ? throw new ModelFileException($"{path}: {norm.Name} has no moving_variance.")
                 : Vector("moving_variance", 1);
-            // Keras: (x - mean) / sqrt(var + 1e-3); ours: (x - mean) / (sqrt(var') + 1e-6). Equal for var' below.
-            var folded = variance.Select(v => (float)Math.Pow(Math.Sqrt(v + KerasBatchNormEpsilon) - DarknetConvolutional.BatchNormEpsilon, 2)).ToArray();
+            // Keras: (x - mean) / sqrt(var + eps); ours: (x - mean) / (sqrt(var') + 1e-6). Equal for var' below.
+            double eps = epsilons.GetValueOrDefault(norm.Name, KerasBatchNormEpsilon);
+            var folded = variance.Select(v => (float)Math.Pow(Math.Sqrt(v + eps) - DarknetConvolutional.BatchNormEpsilon, 2)).ToArray();
             target.Scales!.copy_(tensor(Vector("gamma", 1)));   // scale=False: gamma is 1
             target.Biases.copy_(tensor(Vector("beta", 0)));     // center=False: beta is 0
             target.RollingMean!.copy_(tensor(Vector("moving_mean", 0)));

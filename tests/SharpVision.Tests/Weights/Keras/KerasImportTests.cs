@@ -152,22 +152,30 @@ public sealed class KerasImportTests(ITestOutputHelper output)
     }
 
     [KerasFixtureFact]
-    public void Imported_keras_yolo3_tiny_runs_in_detect_predict()
+    public void Imported_keras_yolo3_tiny_runs_in_detect_predict_and_evaluate_and_seeds_detect_train_weights()
     {
-        // Given an imported keras-yolo3 tiny detector
+        // Given a keras-yolo3 tiny detector (full width, 3 classes) imported at 64 px, and a few shapes images
         using var dir = new TempDir();
-        KerasFixtures.Make("yolo", dir.Path, "tiny", "64", "2", "0.25", "3");
+        var shapes = SharpVision.Data.Detection.ShapesDataset.Generate(Path.Combine(dir.Path, "shapes"), 6, seed: 2, size: 64, valFraction: .34);
+        KerasFixtures.Make("yolo", dir.Path, "tiny", "64", "3", "1", "3");
         string svmodel = Path.Combine(dir.Path, "model.svmodel");
-        Assert.Equal(0, CliRun.Run("import", "keras-yolo3", Path.Combine(dir.Path, "yolo.h5"), "--anchors", Path.Combine(dir.Path, "anchors.txt"),
-            "--classes", Path.Combine(dir.Path, "classes.txt"), "--out", svmodel, "--size", "64").ExitCode);
-        ImageEncoder.SavePng(CliFixture.Image(0, 1, 80, 60), Path.Combine(dir.Path, "images", "a.png"));
+        var imported = CliRun.Run("import", "keras-yolo3", Path.Combine(dir.Path, "trained_weights_final.h5"), "--anchors", Path.Combine(dir.Path, "anchors.txt"),
+            "--classes", shapes.ClassesFile, "--out", svmodel, "--size", "64");
+        Assert.True(imported.ExitCode == 0, imported.Error);
 
-        // When detect predict runs it
-        var r = CliRun.Run("detect", "predict", svmodel, Path.Combine(dir.Path, "images"), "--out", Path.Combine(dir.Path, "out"));
+        // When detect predict, detect evaluate and detect train --weights run with it
+        var predict = CliRun.Run("detect", "predict", svmodel, Path.Combine(dir.Path, "shapes"), "--out", Path.Combine(dir.Path, "predict"));
+        var evaluate = CliRun.Run("detect", "evaluate", svmodel, shapes.ValFile);
+        var train = CliRun.Run("detect", "train", shapes.TrainFile, "--val", shapes.ValFile, "--classes", shapes.ClassesFile, "--model", "yolov3-tiny",
+            "--img-size", "64", "--epochs", "1", "--batch", "4", "--workers", "0", "--weights", svmodel, "--out", Path.Combine(dir.Path, "run"));
 
-        // Then it writes its detections like for any detector
-        Assert.True(r.ExitCode == 0, r.Error);
-        Assert.True(File.Exists(Path.Combine(dir.Path, "out", "detections.json")));
+        // Then each works as with a detector trained here
+        Assert.True(predict.ExitCode == 0, predict.Error);
+        Assert.True(File.Exists(Path.Combine(dir.Path, "predict", "detections.json")));
+        Assert.True(evaluate.ExitCode == 0, evaluate.Error);
+        Assert.Contains("AP50", evaluate.Out);
+        Assert.True(train.ExitCode == 0, train.Error + train.Out);
+        Assert.Contains($"Loaded every weight from {svmodel}", train.Out);
     }
 
     // ------------------------------------------------------------------ Sequential classifiers

@@ -286,6 +286,10 @@ def yolo(out_dir, kind, size, classes, width, seed):
         cfg = {"name": name, "trainable": True}
         if cls == "InputLayer":
             cfg.update({"batch_input_shape": [None, None, None, 3], "dtype": "float32", "sparse": False})
+        if cls == "BatchNormalization":
+            cfg.update({"axis": -1, "momentum": 0.99, "epsilon": 0.001, "center": True, "scale": True})
+        if cls == "LeakyReLU":
+            cfg["alpha"] = 0.1
         config_layers.append({"name": name, "class_name": cls, "config": cfg, "inbound_nodes": [] if cls == "InputLayer" else [[["(elided)", 0, 0, {}]]]})
     model_config = {"class_name": "Model", "config": {"name": "model_1", "layers": config_layers,
                                                       "input_layers": [["input_1", 0, 0]],
