@@ -45,10 +45,12 @@ public static class ImportCommand
     private static Command KerasYolo3()
     {
         var command = new Command("keras-yolo3", """
-            Import a keras-yolo3 detector (qqwweee/keras-yolo3) from either file it writes: model.save (yolo.h5 from
-            convert.py) or model.save_weights (train.py's trained_weights_final.h5). 9 anchors give yolov3, 6 give
-            yolov3-tiny (anchor masks as keras-yolo3's yolo_eval: tiny uses [3,4,5] and [1,2,3]). Convolutions are matched
-            by creation order (conv2d_N sorted by N), kernels transposed, BatchNormalization's epsilon 1e-3 kept exactly.
+            Import a keras-yolo3 detector (yolo.h5 or trained_weights_final.h5) as a .svmodel.
+            Reads either file qqwweee/keras-yolo3 writes: model.save (convert.py's yolo.h5) or model.save_weights
+            (train.py's trained_weights_final.h5). 9 anchors give yolov3, 6 give yolov3-tiny (anchor masks as
+            keras-yolo3's yolo_eval: tiny uses [3,4,5] and [1,2,3]). Convolutions are matched by creation order
+            (conv2d_N sorted by N), kernels transposed, BatchNormalization's epsilon (1e-3, or the layer's own from
+            model_config) kept exactly.
             The result runs with `detect predict` and `detect evaluate`, and seeds `detect train --weights`.
             """);
         var modelArg = Flags.Positional("MODEL", "keras-yolo3's .h5 (model.save or model.save_weights)");
