@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SharpVision.Data.Detection;
+using SharpVision.Models;
 using SharpVision.Weights;
 using SharpVision.Weights.Keras;
 
@@ -35,10 +36,12 @@ public static class ImportCommand
         var classesOption = Flags.ExistingPath("--classes",
             "class names: a file with one per line, or the training folder (its subfolders, sorted, as flow_from_directory's class_indices); default class0, class1, ...",
             "FILE|DIR");
+        var yamlOption = Flags.Text("--yaml", "also write the layers as a YAML definition, for `train DATA --model FILE.yaml --weights model.svmodel`", "FILE");
         command.Add(modelArg);
         command.Add(outOption);
         command.Add(classesOption);
-        command.SetAction(parse => RunKeras(parse.GetValue(modelArg)!, parse.GetValue(outOption)!, parse.GetValue(classesOption)));
+        command.Add(yamlOption);
+        command.SetAction(parse => RunKeras(parse.GetValue(modelArg)!, parse.GetValue(outOption)!, parse.GetValue(classesOption), parse.GetValue(yamlOption)));
         return command;
     }
 
@@ -66,7 +69,7 @@ public static class ImportCommand
         return command;
     }
 
-    private static int RunKeras(string model, string output, string? classes)
+    private static int RunKeras(string model, string output, string? classes, string? yaml)
     {
         IReadOnlyList<string>? names = classes is null ? null
             : Directory.Exists(classes)
@@ -78,6 +81,11 @@ public static class ImportCommand
         var spec = result.Model.Spec;
         Console.WriteLine($"Imported {model}: Keras Sequential, {spec.Layers.Length} layers, input {spec.InputSize}x{spec.InputSize}x{spec.Channels}, "
             + $"{result.Config.Classes.Count} classes ({string.Join(", ", result.Config.Classes)}) -> {output}");
+        if (yaml is not null)
+        {
+            AtomicFile.WriteAllText(yaml, ModelYaml.ToYaml(spec));
+            Console.WriteLine($"Wrote the layer definition to {yaml}");
+        }
         foreach (string note in result.Notes) Console.WriteLine($"note: {note}");
         return 0;
     }

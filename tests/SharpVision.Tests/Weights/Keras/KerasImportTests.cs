@@ -7,6 +7,7 @@ using SharpVision.Imaging;
 using SharpVision.Tests.Cli;
 using CliRun = SharpVision.Tests.Cli.Cli;
 using SharpVision.Tests.Data;
+using SharpVision.Tests.TestSupport;
 using SharpVision.Weights;
 using SharpVision.Weights.Keras;
 using TorchSharp;
@@ -214,6 +215,32 @@ public sealed class KerasImportTests(ITestOutputHelper output)
             Assert.True(viaPredict < 1e-5, $"predict differs by {viaPredict}");
             Assert.Equal(1f, predicted.Images[i].Probabilities.Sum(), 5);
         }
+    }
+
+    [KerasFixtureFact]
+    public void Imported_keras_classifier_fine_tunes_with_train_weights_and_evaluates()
+    {
+        // Given cats_and_dogs_small_2's architecture imported with a two-class training folder and its YAML written
+        using var dir = new TempDir();
+        string data = TestImages.WriteFolders(Path.Combine(dir.Path, "data"), 4);
+        string pixels = Path.Combine(dir.Path, "pixels.u8");
+        File.WriteAllBytes(pixels, new byte[150 * 150 * 3]);
+        KerasFixtures.Make("classifier", dir.Path, "catsdogs", "5", pixels, "1");
+        string svmodel = Path.Combine(dir.Path, "imported.svmodel"), yaml = Path.Combine(dir.Path, "imported.yaml");
+        var imported = CliRun.Run("import", "keras", Path.Combine(dir.Path, "model.h5"), "--out", svmodel, "--classes", data, "--yaml", yaml);
+        Assert.True(imported.ExitCode == 0, imported.Error);
+
+        // When it evaluates, and one epoch of train starts from its weights with its layer definition
+        var evaluate = CliRun.Run("evaluate", svmodel, data, "--out", Path.Combine(dir.Path, "eval"));
+        var train = CliRun.Run("train", data, "--val", data, "--model", yaml, "--weights", svmodel, "--epochs", "1", "--batch", "4",
+            "--workers", "0", "--out", Path.Combine(dir.Path, "run"));
+
+        // Then both run like for a model trained here
+        Assert.True(evaluate.ExitCode == 0, evaluate.Error);
+        Assert.Contains("accuracy", evaluate.Out);
+        Assert.True(train.ExitCode == 0, train.Error + train.Out);
+        Assert.Contains($"Loaded every weight from {svmodel}", train.Out);
+        Assert.Equal(["blue", "red"], ModelFile.ReadConfig(svmodel).Classes);
     }
 
     [KerasFixtureFact]
