@@ -6,8 +6,9 @@ The files follow Keras 2.1.5's keras/engine/saving.py and topology.py byte for b
                          attr weight_names; datasets <layer>/<weight name>, the weight name being e.g. conv2d_1/kernel:0,
                          so the path reads model_weights/conv2d_1/conv2d_1/kernel:0.
   model.save_weights():  the same layer groups at the root, root attrs layer_names, backend, keras_version.
-String attributes are bytes (numpy 'S' arrays), and a layer without weights gets an empty float array (what
-h5py makes of Keras' empty list).
+Text attributes are bytes, stored as h5py 2.x stored them for Keras 2.1/2.2 (fixed-length strings: numpy 'S') or
+as h5py 3 stores them for later tf.keras (variable-length strings); a layer without weights gets an empty float
+array (what h5py makes of Keras' empty list).
 
 Each fixture also writes an input and the reference output computed by an independent numpy forward pass that
 follows Keras' semantics literally (channels-last tensors, TensorFlow 'same' padding, ZeroPadding2D, Flatten in
@@ -30,36 +31,45 @@ KERAS_VERSION = b"2.1.5"
 
 # ---------------------------------------------------------------- writing in Keras' layout
 
-def write_layers(group, layers):
+def text(value, fixed):
+    """bytes or a list of bytes as h5py 2.x wrote them (fixed-length, numpy 'S') or as h5py 3 does (variable-length)."""
+    if not fixed:
+        return value
+    if isinstance(value, list):
+        return np.array(value, dtype="S") if value else np.asarray(value)
+    return np.bytes_(value)
+
+
+def write_layers(group, layers, fixed):
     """layers: list of (name, [(weight name, array)]) in model.layers order (Keras' save_weights_to_hdf5_group)."""
-    group.attrs["layer_names"] = [name.encode("utf8") for name, _ in layers]
-    group.attrs["backend"] = b"tensorflow"
-    group.attrs["keras_version"] = KERAS_VERSION
+    group.attrs["layer_names"] = text([name.encode("utf8") for name, _ in layers], fixed)
+    group.attrs["backend"] = text(b"tensorflow", fixed)
+    group.attrs["keras_version"] = text(KERAS_VERSION, fixed)
     for name, weights in layers:
         g = group.create_group(name)
-        g.attrs["weight_names"] = [w.encode("utf8") for w, _ in weights]
+        g.attrs["weight_names"] = text([w.encode("utf8") for w, _ in weights], fixed)
         for w, value in weights:
             d = g.create_dataset(w, value.shape, dtype=value.dtype)
             d[:] = value
 
 
-def write_full(path, model_config, layers, compiled):
+def write_full(path, model_config, layers, compiled, fixed):
     with h5py.File(path, "w") as f:
-        f.attrs["keras_version"] = KERAS_VERSION
-        f.attrs["backend"] = b"tensorflow"
-        f.attrs["model_config"] = json.dumps(model_config).encode("utf8")
-        write_layers(f.create_group("model_weights"), layers)
+        f.attrs["keras_version"] = text(KERAS_VERSION, fixed)
+        f.attrs["backend"] = text(b"tensorflow", fixed)
+        f.attrs["model_config"] = text(json.dumps(model_config).encode("utf8"), fixed)
+        write_layers(f.create_group("model_weights"), layers, fixed)
         if compiled:
-            f.attrs["training_config"] = json.dumps({"optimizer_config": {"class_name": "RMSprop", "config": {"lr": 1e-4}},
+            f.attrs["training_config"] = text(json.dumps({"optimizer_config": {"class_name": "RMSprop", "config": {"lr": 1e-4}},
                                                      "loss": "binary_crossentropy", "metrics": ["acc"],
-                                                     "sample_weight_mode": None, "loss_weights": None}).encode("utf8")
-            f.create_group("optimizer_weights").attrs["weight_names"] = [b"training/RMSprop/Variable:0"]
+                                                     "sample_weight_mode": None, "loss_weights": None}).encode("utf8"), fixed)
+            f.create_group("optimizer_weights").attrs["weight_names"] = text([b"training/RMSprop/Variable:0"], fixed)
             f["optimizer_weights"].create_dataset("training/RMSprop/Variable:0", data=np.zeros((3,), np.float32))
 
 
-def write_weights_only(path, layers):
+def write_weights_only(path, layers, fixed):
     with h5py.File(path, "w") as f:
-        write_layers(f, layers)
+        write_layers(f, layers, fixed)
 
 
 # ---------------------------------------------------------------- Keras semantics in numpy (NHWC, float64)
@@ -294,10 +304,11 @@ def yolo(out_dir, kind, size, classes, width, seed):
     model_config = {"class_name": "Model", "config": {"name": "model_1", "layers": config_layers,
                                                       "input_layers": [["input_1", 0, 0]],
                                                       "output_layers": [[n, 0, 0] for n, ws in layers if len(ws) == 2]}}
-    write_full(os.path.join(out_dir, "yolo.h5"), model_config, files["full"], compiled=False)
+    # Keras 2.1.5 (h5py 2.x: fixed-length strings) for model.save, tf.keras (h5py 3: variable-length) for the weights.
+    write_full(os.path.join(out_dir, "yolo.h5"), model_config, files["full"], compiled=False, fixed=True)
     # model.save_weights of train.py's training model: the y_true inputs and the loss Lambda come along.
     extra = [("input_2", []), ("input_3", []), ("yolo_loss", [])]
-    write_weights_only(os.path.join(out_dir, "trained_weights_final.h5"), files["weights"] + extra)
+    write_weights_only(os.path.join(out_dir, "trained_weights_final.h5"), files["weights"] + extra, fixed=False)
 
     with open(os.path.join(out_dir, "anchors.txt"), "w") as f:
         f.write(",  ".join("%d,%d" % a for a in anchors) + "\n")
@@ -426,7 +437,7 @@ def classifier(out_dir, kind, seed, pixels_path, count):
         layers.append((name, [("%s/%s" % (name, w), v) for w, v in weights]))
         print(name, x.shape[1:], file=sys.stderr)
     model_config = {"class_name": "Sequential", "config": configs if list_config else {"name": "sequential_1", "layers": configs}}
-    write_full(os.path.join(out_dir, "model.h5"), model_config, layers, compiled=True)
+    write_full(os.path.join(out_dir, "model.h5"), model_config, layers, compiled=True, fixed=list_config)
     x.astype("<f4").tofile(os.path.join(out_dir, "reference.f32"))
 
 
