@@ -183,8 +183,8 @@ public static class KerasSequentialImporter
         if (c.TryGetProperty("axis", out var axis))
         {
             int value = axis.ValueKind == JsonValueKind.Array ? axis.EnumerateArray().Single().GetInt32() : axis.GetInt32();
-            if (value is not (-1 or 3 or 1))
-                throw new ModelFileException($"{path}: {where} normalises axis {value}; only the channel axis (-1) is supported.");
+            if (value is not (-1 or 3))
+                throw new ModelFileException($"{path}: {where} normalises axis {value}; only the channel (last) axis, -1, is supported.");
         }
         return new BatchNormalizationSpec(momentum, epsilon);
     }

@@ -293,11 +293,14 @@ public sealed class KerasImportTests(ITestOutputHelper output)
     [KerasFixtureFact]
     public void Import_keras_of_a_save_weights_file_says_it_has_no_architecture()
     {
+        // Given keras-yolo3's model.save_weights file (weights only)
         using var dir = new TempDir();
         KerasFixtures.Make("yolo", dir.Path, "tiny", "64", "1", "0.25", "1");
 
+        // When imported as a Sequential classifier
         var r = CliRun.Run("import", "keras", Path.Combine(dir.Path, "trained_weights_final.h5"), "--out", Path.Combine(dir.Path, "m.svmodel"));
 
+        // Then the error says why
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("no model_config attribute: a model.save_weights file holds weights but no architecture", r.Error);
     }
