@@ -19,7 +19,7 @@ internal static partial class OptionFlags
         "Classifier", "Detector", "RunResume", "RunFolder", "Submission", "Freezing", "YoloModel", "ModelRegistry", "Devices",
         "ImageEncoder", "LrFinder", "FeatureExport", "FeatureCache", "DatasetSplit", "DatasetLayout", "FilenameLabelDataset",
         "ThreadPlan", "PretrainedWeights", "StepLR", "CosineLR", "OneCycleLR", "MonitorMode", "StepLogger", "Anchors",
-        "ShapesDataset", "ExportOptions", "SummaryOptions", "DashboardOptions",
+        "ShapesDataset", "ExportOptions", "SummaryOptions", "DashboardOptions", "KerasYolo3Importer", "KerasSequentialImporter",
     };
 
     /// <summary>

@@ -110,6 +110,7 @@ public static class Program
             FeaturesCommand.Create(),
             DoctorCommand.Create(),
             DashboardCommand.Create(),
+            ImportCommand.Create(),
         };
         root.Add(new Option<bool>("--verbose") { Description = "print the full trace of an error", Recursive = true });
         foreach (var option in root.Options)
