@@ -59,11 +59,13 @@ public static class BoxAugment
     }
 
     /// <summary>
-    /// A mosaic of four images (YOLOv4 / Ultralytics): a random centre splits the [size x size] input into four
-    /// quadrants (centre in [size/4, 3 size/4] on each axis); image k is scaled to fit its quadrant (times
-    /// rand(0.5, 1), aspect jittered as <see cref="BoxAugmentOptions.Jitter"/>) and placed at a random spot inside it,
-    /// so every box stays whole; the grey border fills the rest. Then one horizontal flip (p = 0.5) and one HSV draw
-    /// for the whole input. Boxes come out in input pixels.
+    /// A mosaic of four images (YOLOv4 / Ultralytics): a random centre (in [size/4, 3 size/4] on each axis) splits the
+    /// [size x size] input into four quadrants; image k is letterbox-scaled to the input (times rand(0.5, 1.5) within
+    /// <see cref="BoxAugmentOptions.MinScale"/>..<see cref="BoxAugmentOptions.MaxScale"/>, aspect jittered as
+    /// <see cref="BoxAugmentOptions.Jitter"/>) with its inner corner at the centre, and shows what falls in its quadrant,
+    /// so objects keep the scale they have in a plain sample. A box cut by its quadrant is kept when at least
+    /// <see cref="MosaicMinVisible"/> of it (and 2 px each way) is visible, else dropped and counted. Then one horizontal
+    /// flip (p = 0.5) and one HSV draw for the whole input. Boxes come out in input pixels.
     /// </summary>
     public static Result Mosaic(IReadOnlyList<(RgbImage Image, IReadOnlyList<BoxLabel> Boxes)> parts, int size, BoxAugmentOptions options, Random rng)
     {
@@ -74,23 +76,32 @@ public static class BoxAugment
         Array.Fill(canvas, Border);
         var kept = new List<BoxLabel>();
         int dropped = 0;
+        double lo = Math.Max(options.MinScale, .5), hi = Math.Max(lo, Math.Min(options.MaxScale, 1.5));
         for (int k = 0; k < 4; k++)
         {
             var (image, boxes) = parts[k];
-            int qx = k % 2 == 0 ? 0 : cx, qy = k < 2 ? 0 : cy;
-            int qw = k % 2 == 0 ? cx : size - cx, qh = k < 2 ? cy : size - cy;
+            bool left = k % 2 == 0, top = k < 2;
+            int qx = left ? 0 : cx, qy = top ? 0 : cy, qw = left ? cx : size - cx, qh = top ? cy : size - cy;
             double aspect = (double)image.Width / image.Height * Rand(1 - options.Jitter, 1 + options.Jitter) / Rand(1 - options.Jitter, 1 + options.Jitter);
-            // The largest w x h of this aspect inside the quadrant, then a random fraction of it.
-            double fit = Math.Min(qw, qh * aspect), shrink = Rand(.5, 1);
-            double nw = Math.Max(1, fit * shrink), nh = Math.Max(1, nw / aspect);
-            double dx = qx + Rand(0, qw - nw), dy = qy + Rand(0, qh - nh);
+            double longSide = size * Rand(lo, hi);
+            double nw = aspect >= 1 ? longSide : longSide * aspect, nh = aspect >= 1 ? longSide / aspect : longSide;
+            // The corner facing the centre sits on it: top-left image ends at (cx, cy), top-right starts at cx, ...
+            double dx = left ? cx - nw : cx, dy = top ? cy - nh : cy;
             var t = new LetterboxTransform(size, (float)(nw / image.Width), (float)(nh / image.Height), (float)dx, (float)dy, false);
             var tile = Warp(image, t);
             for (int y = qy; y < qy + qh; y++)
                 Array.Copy(tile.Pixels, (y * size + qx) * 3, canvas, (y * size + qx) * 3, qw * 3);
-            var (moved, lost) = MoveBoxes(boxes, t);
-            kept.AddRange(moved);
-            dropped += lost;
+            foreach (var b in boxes)
+            {
+                var (x1, y1) = t.Forward(b.X1, b.Y1);
+                var (x2, y2) = t.Forward(b.X2, b.Y2);
+                float area = (x2 - x1) * (y2 - y1);
+                float cx1 = Math.Clamp(x1, qx, qx + qw), cx2 = Math.Clamp(x2, qx, qx + qw), cy1 = Math.Clamp(y1, qy, qy + qh), cy2 = Math.Clamp(y2, qy, qy + qh);
+                if (cx2 - cx1 >= 2 && cy2 - cy1 >= 2 && (cx2 - cx1) * (cy2 - cy1) >= MosaicMinVisible * area)
+                    kept.Add(b with { X1 = cx1, Y1 = cy1, X2 = cx2, Y2 = cy2 });
+                else if (x2 > qx && x1 < qx + qw && y2 > qy && y1 < qy + qh)
+                    dropped++; // partly in its quadrant, too little of it: not a usable label (boxes wholly outside were never in view)
+            }
         }
         var mosaic = new RgbImage(size, size, canvas);
         if (options.Flip && rng.NextDouble() < .5)
@@ -101,6 +112,9 @@ public static class BoxAugment
         RandomHsv(mosaic, options, rng);
         return new Result(mosaic, kept, dropped, new LetterboxTransform(size, 1, 1, 0, 0, false));
     }
+
+    /// <summary>A box cut by its mosaic quadrant is kept when at least this fraction of its area is visible.</summary>
+    public const float MosaicMinVisible = .25f;
 
     /// <summary>Maps boxes through <paramref name="t"/>, clips them to the input, drops those under a pixel (counted).</summary>
     public static (List<BoxLabel> Boxes, int Dropped) MoveBoxes(IReadOnlyList<BoxLabel> boxes, LetterboxTransform t)
