@@ -124,7 +124,7 @@ public static class DemoCommand
             Batch = 8,
             Lr = 3e-3,
             Schedule = "cosine",
-            Augment = new Augmentation.BoxAugmentOptions { Jitter = .2, MinScale = .6, MaxScale = 1.4 },
+            Augment = new Augmentation.BoxAugmentOptions { Jitter = .2, MinScale = .6, MaxScale = 1.4, Mosaic = 0 },
             Seed = seed,
             Device = device,
             Out = Path.Combine(dir, "train"),

@@ -66,7 +66,7 @@ public static class DetectCommand
     private static Command CreateTrain()
     {
         var command = new Command("train", """
-            Train a YOLOv3 detector (keras-yolo3's loss and augmentation); or continue an interrupted run with --resume RUN.
+            Train a YOLOv3 detector (keras-yolo3's loss; its augmentation, milder, plus mosaic); or continue a run with --resume RUN.
             Writes results.csv (loss parts, val_map50) and weights/best.svmodel (by val_map50). Anchors: --anchors (w,h
             pairs) else k-means on the training boxes. --pretrained imagenet (yolov3-resnet18): the ImageNet ResNet-18
             shipped with SharpVision, at any --img-size (its mean image becomes a per-channel mean).

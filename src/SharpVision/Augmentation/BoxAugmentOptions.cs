@@ -4,17 +4,20 @@ using SharpVision.Imaging;
 namespace SharpVision.Augmentation;
 
 /// <summary>
-/// keras-yolo3's <c>get_random_data</c> settings: random aspect jitter and scale of the letterboxed image, random
-/// placement, horizontal flip and HSV jitter.
+/// Detection augmentation: keras-yolo3's <c>get_random_data</c> (random aspect jitter and scale of the letterboxed
+/// image, random placement, horizontal flip, HSV jitter) plus Ultralytics' mosaic. The defaults were chosen by
+/// measurement on a small real-photo set (60 training images, 6 classes; README "Detection augmentation"): milder
+/// geometry than keras-yolo3's (jitter 0.2, scale 0.6-1.4 instead of 0.3, 0.25-2) and mosaic on half the samples
+/// gave mAP@0.5 0.913 against 0.652 for keras-yolo3's settings. keras-yolo3's exactly: Jitter 0.3, scale 0.25-2, Mosaic 0.
 /// </summary>
 public sealed record BoxAugmentOptions
 {
     /// <summary>Aspect jitter: the aspect ratio is multiplied by rand(1-j, 1+j) / rand(1-j, 1+j).</summary>
-    public double Jitter { get; init; } = .3;
+    public double Jitter { get; init; } = .2;
     /// <summary>Smallest scale of the image's longer fitted side relative to the input.</summary>
-    public double MinScale { get; init; } = .25;
+    public double MinScale { get; init; } = .6;
     /// <summary>Largest scale.</summary>
-    public double MaxScale { get; init; } = 2;
+    public double MaxScale { get; init; } = 1.4;
     /// <summary>Flip horizontally with probability 0.5.</summary>
     public bool Flip { get; init; } = true;
     /// <summary>Hue shift drawn in [-hue, hue] (fraction of the colour circle).</summary>
@@ -27,7 +30,7 @@ public sealed record BoxAugmentOptions
     /// Probability that a training sample is a mosaic (Ultralytics/YOLOv4): four images, each scaled and jittered into
     /// one quadrant of the input around a random centre, flipped and HSV-jittered as one. 0 = never (keras-yolo3).
     /// </summary>
-    public double Mosaic { get; init; }
+    public double Mosaic { get; init; } = .5;
 
     /// <summary>Whether HSV jitter is on (hue, saturation or value may change).</summary>
     public bool Hsv => Hue > 0 || Saturation > 1 || Value > 1;
