@@ -75,7 +75,7 @@ public static class DetectCommand
             Ctrl+C/SIGTERM: stops after the current step, keeps finished epochs, saves weights/interrupted.svmodel,
             prints the --resume command and exits 130 (143 for SIGTERM); a second Ctrl+C quits at once.
             """);
-        var defaults = new BoxAugmentOptions();
+        var defaults = BoxAugmentOptions.Recommended;
         var dataArg = Flags.Positional("DATA", "annotation lines, a VOC folder, a YOLO folder or a COCO json", optional: true);
         var resume = Flags.Text("--resume", "continue the interrupted run RUN (only --device, --workers and --dashboard may change)", "RUN");
         var val = Flags.ExistingPath("--val", "validation annotations", "VAL");

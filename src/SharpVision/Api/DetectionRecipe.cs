@@ -118,7 +118,7 @@ internal static class DetectionRecipe
             {
                 // Absolute paths, so --resume works from any working directory.
                 Out = run.Path, Data = Path.GetFullPath(s.Data), Val = s.Val is null ? null : Path.GetFullPath(s.Val),
-                Classes = s.Classes is null ? null : Path.GetFullPath(s.Classes), Augment = s.Augment ?? new BoxAugmentOptions(),
+                Classes = s.Classes is null ? null : Path.GetFullPath(s.Classes), Augment = s.Augment ?? BoxAugmentOptions.Recommended,
             }));
         }
         else
@@ -132,7 +132,7 @@ internal static class DetectionRecipe
         events.Log($"Run folder: {run.Path}");
 
         var trainLoader = new DetectionLoader(train, model.InputSize, new DetectionLoaderOptions
-        { BatchSize = s.Batch, Seed = s.Seed, Workers = plan.Workers, Augment = (s.Augment ?? new BoxAugmentOptions()).Validate() });
+        { BatchSize = s.Batch, Seed = s.Seed, Workers = plan.Workers, Augment = (s.Augment ?? BoxAugmentOptions.Recommended).Validate() });
         var valLoader = val is null ? null : new DetectionLoader(val, model.InputSize, new DetectionLoaderOptions
         { BatchSize = s.Batch, Shuffle = false, Seed = s.Seed, Workers = plan.Workers });
 

@@ -37,7 +37,7 @@ public sealed record DetectorTrainOptions
     public string Schedule { get; init; } = "none";
     /// <summary>Early-stopping patience on val_map50, or null.</summary>
     public int? Patience { get; init; }
-    /// <summary>Augmentation; null = keras-yolo3's defaults.</summary>
+    /// <summary>Augmentation; null = <see cref="BoxAugmentOptions.Recommended"/> (keras-yolo3's kind, milder, with mosaic 0.5).</summary>
     public BoxAugmentOptions? Augment { get; init; }
     /// <summary>
     /// Multi-scale training: each batch at a random side in [(1 - f) ImgSize, (1 + f) ImgSize] (stride multiples);

@@ -29,8 +29,13 @@ public sealed record BoxAugmentOptions
     /// <summary>
     /// Probability that a training sample is a mosaic (Ultralytics/YOLOv4): four images, each scaled and jittered into
     /// one quadrant of the input around a random centre, flipped and HSV-jittered as one. 0 = never (keras-yolo3).
+    /// The record's default is 0, so settings written before mosaic existed (a run's args.yaml) keep their meaning;
+    /// <see cref="Recommended"/> (what <c>detect train</c> and a null <c>DetectorTrainOptions.Augment</c> use) has 0.5.
     /// </summary>
-    public double Mosaic { get; init; } = .5;
+    public double Mosaic { get; init; }
+
+    /// <summary>The measured defaults of <c>detect train</c>: this record's values with <see cref="Mosaic"/> 0.5.</summary>
+    public static BoxAugmentOptions Recommended { get; } = new() { Mosaic = .5 };
 
     /// <summary>Whether HSV jitter is on (hue, saturation or value may change).</summary>
     public bool Hsv => Hue > 0 || Saturation > 1 || Value > 1;
