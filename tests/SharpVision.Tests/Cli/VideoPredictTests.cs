@@ -151,11 +151,12 @@ public sealed class VideoPredictTests(CliFixture fx)
     [FfmpegFact]
     public void Stopping_a_live_source_with_sigterm_finishes_the_video_and_the_json_lines_it_has_so_far()
     {
-        // Given an endless generated stream (ffmpeg's lavfi testsrc, read like a camera through --source)
+        // Given a long generated stream (ffmpeg's lavfi testsrc, read like a camera through --source)
         var (root, run, _) = Detection.Value;
         string outDir = Path.Combine(root, "live-" + Guid.NewGuid().ToString("N"));
         string jsonl = Path.Combine(outDir, "detections.jsonl");
-        using var p = CliProcess.Start("detect", "predict", run, "--source", "testsrc=size=96x64:rate=25", "--source-format", "lavfi",
+        // (10 minutes of frames: ends by itself should this test's process die and leave the child behind)
+        using var p = CliProcess.Start("detect", "predict", run, "--source", "testsrc=size=96x64:rate=25:duration=600", "--source-format", "lavfi",
             "--stride", "2", "--out", Path.Combine(outDir, "live.mp4"));
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
