@@ -376,14 +376,7 @@ public sealed class Classifier : IDisposable
         if (images.Count == 0) return [];
         if (_model is null || Engine == OnnxRuntime) return _onnx!.Predict(images);
         var pre = Config!.Preprocessing;
-        int per = pre.Channels * pre.Size * pre.Size;
-        var data = new float[images.Count * per];
-        for (int i = 0; i < images.Count; i++)
-        {
-            var image = images[i];
-            if (image.Width != pre.Size || image.Height != pre.Size) image = Resizer.Resize(image, pre.Size, pre.Size, pre.Interpolation);
-            pre.Fill(image, data.AsSpan(i * per, per));
-        }
+        var data = pre.Batch(images);                                                                           // [N, C, S, S]
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         _model.to(_device!).eval();

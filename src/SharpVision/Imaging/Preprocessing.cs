@@ -50,6 +50,23 @@ public sealed record Preprocessing
     }
 
     /// <summary>
+    /// Images of any size as one planar [N, C, Size, Size] float batch: each resized to Size x Size with
+    /// <see cref="Interpolation"/> (when it is not already), then <see cref="Fill"/>.
+    /// </summary>
+    public float[] Batch(IReadOnlyList<RgbImage> images)
+    {
+        int per = Channels * Size * Size;
+        var data = new float[images.Count * per];
+        for (int i = 0; i < images.Count; i++)
+        {
+            var image = images[i];
+            if (image.Width != Size || image.Height != Size) image = Resizer.Resize(image, Size, Size, Interpolation);
+            Fill(image, data.AsSpan(i * per, per));
+        }
+        return data;
+    }
+
+    /// <summary>
     /// Writes an image that is already Size x Size into <paramref name="destination"/> as planar
     /// [C, Size, Size] floats, applying channel order, scale and normalisation.
     /// </summary>

@@ -106,20 +106,7 @@ public sealed class OnnxClassifier : IDisposable
     public float[][] PredictLogits(IReadOnlyList<RgbImage> images) => Run(images, OnnxModelInfo.LogitsName);
 
     /// <summary>Resizes and normalises <paramref name="images"/> into planar [N, C, S, S] floats.</summary>
-    public float[] Prepare(IReadOnlyList<RgbImage> images)
-    {
-        var pre = Preprocessing;
-        int per = pre.Channels * pre.Size * pre.Size;
-        var data = new float[images.Count * per];
-        for (int i = 0; i < images.Count; i++)
-        {
-            var image = images[i];
-            if (image.Width != pre.Size || image.Height != pre.Size)
-                image = Resizer.Resize(image, pre.Size, pre.Size, pre.Interpolation);
-            pre.Fill(image, data.AsSpan(i * per, per));
-        }
-        return data;
-    }
+    public float[] Prepare(IReadOnlyList<RgbImage> images) => Preprocessing.Batch(images);
 
     private float[][] Run(IReadOnlyList<RgbImage> images, string outputName)
     {

@@ -35,12 +35,7 @@ public static class OnnxDetectorExporter
     /// <exception cref="OnnxExportException">A layer has no ONNX converter (the message names it).</exception>
     public static void Export(nn.Module network, string architecture, IReadOnlyList<string> classes, string path)
     {
-        var proto = Build(network, architecture, classes);
-        AtomicFile.Write(path, tmp =>
-        {
-            using var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-            proto.WriteTo(fs);
-        });
+        OnnxExporter.Write(Build(network, architecture, classes), path);
     }
 
     /// <summary>The ONNX model in memory (what <see cref="Export"/> writes); the batch axis is dynamic.</summary>
@@ -88,16 +83,6 @@ public static class OnnxDetectorExporter
         graph.AddOutput(OnnxGraph.TensorInfo(OnnxDetectorInfo.ObjectnessName, null, rows));
         graph.AddOutput(OnnxGraph.TensorInfo(OnnxDetectorInfo.ClassScoresName, null, rows, k));
 
-        var proto = new ModelProto
-        {
-            IrVersion = OnnxExporter.IrVersion,
-            ProducerName = "SharpVision",
-            ProducerVersion = typeof(OnnxDetectorExporter).Assembly.GetName().Version?.ToString() ?? "0",
-            ModelVersion = 1,
-            DocString = $"{architecture} YOLOv3 detector. {Outputs(width, height, rows, k)}",
-            Graph = graph.Proto,
-        };
-        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = OnnxExporter.Opset });
         var metadata = new List<(string, string)>
         {
             (OnnxModelInfo.FormatKey, OnnxModelInfo.FormatName),
@@ -115,9 +100,7 @@ public static class OnnxDetectorExporter
             (OnnxModelInfo.OutputsKey, Outputs(width, height, rows, k)),
         };
         if (cfg is not null) metadata.Add((OnnxDetectorInfo.CfgKey, cfg));
-        foreach (var (key, value) in metadata)
-            proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
-        return proto;
+        return OnnxExporter.Model(graph, $"{architecture} YOLOv3 detector. {Outputs(width, height, rows, k)}", metadata);
     }
 
     private static string Outputs(int width, int height, long rows, int k) =>
@@ -314,19 +297,10 @@ public static class OnnxDetectorExporter
         if (cap is { } c) wh = graph.AddNode("Min", "twh.capped", [wh, graph.AddInitializer("max_log_size", [c])]);
         wh = graph.AddNode("Exp", "wh.scale", [wh]);
         wh = graph.AddNode("Mul", "wh.pixels", [wh, graph.AddInitializer("anchor", [.. anchor], rows, 2)]);
-        AddOutput(graph, "Concat", [xy, wh], OnnxDetectorInfo.BoxesName, A.Int("axis", 2));                                                     // [N, P, 4]
+        OnnxExporter.AddOutputNode(graph, "Concat", [xy, wh], OnnxDetectorInfo.BoxesName, A.Int("axis", 2));                                                     // [N, P, 4]
         string objectness = graph.AddNode("Sigmoid", "objectness.probability", [Slice("tobj", 4, 5)]);                                         // [N, P, 1]
-        AddOutput(graph, "Reshape", [objectness, graph.AddInt64Initializer("objectness.shape", 0, rows)], OnnxDetectorInfo.ObjectnessName);     // [N, P]
-        AddOutput(graph, "Sigmoid", [Slice("tcls", 5, 5 + k)], OnnxDetectorInfo.ClassScoresName);                                              // [N, P, K]
+        OnnxExporter.AddOutputNode(graph, "Reshape", [objectness, graph.AddInt64Initializer("objectness.shape", 0, rows)], OnnxDetectorInfo.ObjectnessName);     // [N, P]
+        OnnxExporter.AddOutputNode(graph, "Sigmoid", [Slice("tcls", 5, 5 + k)], OnnxDetectorInfo.ClassScoresName);                                              // [N, P, K]
         return rows;
-    }
-
-    private static void AddOutput(OnnxGraph graph, string op, IEnumerable<string> inputs, string output, params AttributeProto[] attributes)
-    {
-        var node = new NodeProto { OpType = op, Name = graph.Unique("node:" + output) };
-        node.Input.AddRange(inputs);
-        node.Output.Add(output);
-        node.Attribute.AddRange(attributes);
-        graph.Proto.Node.Add(node);
     }
 }

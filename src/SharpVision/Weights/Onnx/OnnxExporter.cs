@@ -37,12 +37,42 @@ public static class OnnxExporter
     /// <exception cref="OnnxExportException">A module or layer has no ONNX converter (the message names its path and type).</exception>
     public static void Export(ImageClassifier model, ModelConfig config, string path, int? batch = null)
     {
-        var proto = Build(model, config, batch);
-        AtomicFile.Write(path, tmp =>
+        Write(Build(model, config, batch), path);
+    }
+
+    /// <summary>Writes <paramref name="proto"/> to <paramref name="path"/> atomically (every exporter's last step).</summary>
+    internal static void Write(ModelProto proto, string path) => AtomicFile.Write(path, tmp =>
+    {
+        using var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        proto.WriteTo(fs);
+    });
+
+    /// <summary>A SharpVision ModelProto around <paramref name="graph"/>: IR version, producer, opset, doc string and metadata.</summary>
+    internal static ModelProto Model(OnnxGraph graph, string docString, IEnumerable<(string Key, string Value)> metadata)
+    {
+        var proto = new ModelProto
         {
-            using var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-            proto.WriteTo(fs);
-        });
+            IrVersion = IrVersion,
+            ProducerName = "SharpVision",
+            ProducerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "0",
+            ModelVersion = 1,
+            DocString = docString,
+            Graph = graph.Proto,
+        };
+        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        foreach (var (key, value) in metadata)
+            proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        return proto;
+    }
+
+    /// <summary>A node that writes a graph output: <paramref name="op"/>(<paramref name="inputs"/>) -> <paramref name="output"/>.</summary>
+    internal static void AddOutputNode(OnnxGraph graph, string op, IEnumerable<string> inputs, string output, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { OpType = op, Name = graph.Unique("node:" + output) };
+        node.Input.AddRange(inputs);
+        node.Output.Add(output);
+        node.Attribute.AddRange(attributes);
+        graph.Proto.Node.Add(node);
     }
 
     /// <summary>The ONNX model in memory (what <see cref="Export"/> writes).</summary>
@@ -80,34 +110,13 @@ public static class OnnxExporter
             throw new OnnxExportException($"cannot export: the network ends with shape [B, {string.Join(", ", x.Shape)}], not [B, classes]");
         long k = x.Shape[0];
 
-        AddOutputNode(graph, "Identity", x.Name, OnnxModelInfo.LogitsName);
-        AddOutputNode(graph, k == 1 ? "Sigmoid" : "Softmax", x.Name, OnnxModelInfo.ProbabilitiesName, k == 1 ? [] : [OnnxGraph.Int("axis", 1)]);
+        AddOutputNode(graph, "Identity", [x.Name], OnnxModelInfo.LogitsName);
+        AddOutputNode(graph, k == 1 ? "Sigmoid" : "Softmax", [x.Name], OnnxModelInfo.ProbabilitiesName, k == 1 ? [] : [OnnxGraph.Int("axis", 1)]);
         graph.AddOutput(OnnxGraph.TensorInfo(OnnxModelInfo.LogitsName, batch, k));
         graph.AddOutput(OnnxGraph.TensorInfo(OnnxModelInfo.ProbabilitiesName, batch, k));
 
-        var proto = new ModelProto
-        {
-            IrVersion = IrVersion,
-            ProducerName = "SharpVision",
-            ProducerVersion = typeof(OnnxExporter).Assembly.GetName().Version?.ToString() ?? "0",
-            ModelVersion = 1,
-            DocString = $"{config.Architecture} image classifier. input: [N, {pre.Channels}, {pre.Size}, {pre.Size}] float32, preprocessed as in metadata '{OnnxModelInfo.PreprocessingKey}'. " +
-                        $"outputs: logits [N, {k}]; probabilities [N, {k}] = {(k == 1 ? "Sigmoid" : "Softmax")}(logits).",
-            Graph = graph.Proto,
-        };
-        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
-        foreach (var (key, value) in Metadata(config, k))
-            proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
-        return proto;
-    }
-
-    private static void AddOutputNode(OnnxGraph graph, string op, string input, string output, AttributeProto[]? attributes = null)
-    {
-        var node = new NodeProto { OpType = op, Name = graph.Unique("node:" + output) };
-        node.Input.Add(input);
-        node.Output.Add(output);
-        node.Attribute.AddRange(attributes ?? []);
-        graph.Proto.Node.Add(node);
+        return Model(graph, $"{config.Architecture} image classifier. input: [N, {pre.Channels}, {pre.Size}, {pre.Size}] float32, preprocessed as in metadata '{OnnxModelInfo.PreprocessingKey}'. " +
+                            $"outputs: logits [N, {k}]; probabilities [N, {k}] = {(k == 1 ? "Sigmoid" : "Softmax")}(logits).", Metadata(config, k));
     }
 
     private static IEnumerable<(string, string)> Metadata(ModelConfig config, long k)
